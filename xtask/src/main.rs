@@ -1,0 +1,58 @@
+//! Developer workflows for the tencent-meeting workspace (`cargo xtask <command>`).
+//!
+//! Every workflow a contributor or CI runs lives here, so that the only tool a fresh clone needs
+//! is cargo.
+
+mod ci;
+mod codegen;
+mod lint;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Developer workflows for tencent-meeting")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate `generated/` from `openapi/tencent-meeting.yaml`.
+    Codegen {
+        /// Regenerate in memory and fail with a diff if the checked-in code differs.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Lint OpenAPI specs (default: `openapi/*.yaml`).
+    Lint(lint::LintArgs),
+    /// Everything CI checks: fmt, clippy, codegen --check, lint, tests.
+    Ci,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Codegen { check } => codegen::run(check),
+        Command::Lint(args) => return lint::run(args),
+        Command::Ci => ci::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
