@@ -1,0 +1,281 @@
+//! The client: configuration, the shared connection pool, and the entry points of each call.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::{Clock, NonceSource, SystemClock};
+use crate::credentials::Credentials;
+use crate::dismiss::DismissMeeting;
+use crate::error::{Error, ValidationError};
+use crate::lookup::GetMeeting;
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryPolicy;
+
+/// The production endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://api.meeting.qq.com";
+/// The default timeout of one attempt (connect, send and read the answer).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A Tencent Meeting client. Cheap to clone: clones share one connection pool, nonce source and
+/// rate limiter.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tencent_meeting::Error> {
+/// use tencent_meeting::{Client, Credentials, Instance, Operator};
+///
+/// let client = Client::builder()
+///     .credentials(Credentials::enterprise("200000001", "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "secret-key")?)
+///     .build()?;
+/// let dismissed = client
+///     .dismiss_meeting("7567173273889276131")
+///     .operator(Operator::user_id("test1"))
+///     .instance(Instance::Pc)
+///     .reason_code(3)
+///     .reason_detail("结束会议")
+///     .send()
+///     .await?;
+/// println!("dismissed after {} attempt(s)", dismissed.attempts);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub credentials: Credentials,
+    pub clock: Arc<dyn Clock>,
+    pub nonces: NonceSource,
+    pub retry: RetryPolicy,
+    pub rate_limit: Option<RateLimit>,
+    pub timeout: Duration,
+}
+
+impl Client {
+    /// A builder; `credentials` is the one required setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Starts a dismiss call for the meeting `meeting_id` (for a recurring meeting, its master
+    /// meeting ID). Nothing is sent before [`DismissMeeting::send`].
+    pub fn dismiss_meeting(&self, meeting_id: impl Into<String>) -> DismissMeeting {
+        DismissMeeting::new(self.clone(), meeting_id.into())
+    }
+
+    /// Starts a look-up of the meeting `meeting_id`.
+    pub fn get_meeting(&self, meeting_id: impl Into<String>) -> GetMeeting {
+        GetMeeting::new(self.clone(), meeting_id.into())
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The credentials requests are authenticated with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("credentials", &self.inner.credentials)
+            .field("retry", &self.inner.retry)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    credentials: Option<Credentials>,
+    retry: RetryPolicy,
+    rate_limit_per_minute: Option<NonZeroU32>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: concat!("tencent-meeting-rs/", env!("CARGO_PKG_VERSION")).to_string(),
+            credentials: None,
+            retry: RetryPolicy::default(),
+            rate_limit_per_minute: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The service's base URL (default `https://api.meeting.qq.com`). Plain `http://` is refused
+    /// unless the host is loopback (a local simulator).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// The timeout of one attempt, from connecting to reading the whole answer (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The connect timeout (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `tencent-meeting-rs/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How requests are authenticated. Required.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// How failed attempts are retried (default: 3 attempts, exponential backoff with jitter).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Limits this client (and its clones) to `per_minute` requests a minute, every attempt
+    /// counted, with a burst of one second's share. The service allows 300 a minute per app.
+    pub fn rate_limit(mut self, per_minute: NonZeroU32) -> Self {
+        self.rate_limit_per_minute = Some(per_minute);
+        self
+    }
+
+    /// The clock timestamps and nonces are made from (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let credentials = self.credentials.ok_or_else(|| {
+            ValidationError::new("credentials", "are required: Credentials::enterprise or ::oauth2")
+        })?;
+        let base_url = check_base_url(&self.base_url)?;
+        if self.timeout.is_zero() {
+            return Err(ValidationError::new("timeout", "must be greater than zero").into());
+        }
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent)
+            // A signed request must not be replayed elsewhere, and a redirected POST changes meaning.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Transport {
+                message: format!("could not build the HTTP client: {e}"),
+                maybe_sent: false,
+                source: Some(Box::new(e)),
+            })?;
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                base_url,
+                http,
+                credentials,
+                clock: self.clock,
+                nonces: NonceSource::new(),
+                retry: self.retry,
+                rate_limit: self.rate_limit_per_minute.map(RateLimit::per_minute),
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+/// Accepts `https://host[:port][/stem]`, or `http://` on a loopback host; returns it without a
+/// trailing slash.
+fn check_base_url(raw: &str) -> Result<String, ValidationError> {
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| ValidationError::new("base_url", format!("{raw:?} is not a URL: {e}")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ValidationError::new("base_url", "must not carry a query or fragment"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ValidationError::new(
+                "base_url",
+                "plain http is only allowed to a loopback host (127.0.0.0/8, ::1, localhost); use https",
+            ));
+        }
+        other => {
+            return Err(ValidationError::new(
+                "base_url",
+                format!("scheme {other:?} is not http(s)"),
+            ));
+        }
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        for ok in [
+            "https://api.meeting.qq.com",
+            "https://api.meeting.qq.com/",
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://[::1]:1/",
+            "http://localhost:3000",
+        ] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            check_base_url("https://api.meeting.qq.com/").ok().as_deref(),
+            Some("https://api.meeting.qq.com")
+        );
+        for bad in [
+            "http://api.meeting.qq.com",
+            "http://10.0.0.1",
+            "ftp://x",
+            "not a url",
+            "https://x/?a=1",
+        ] {
+            assert_eq!(check_base_url(bad).err().map(|e| e.field), Some("base_url"), "{bad}");
+        }
+    }
+}

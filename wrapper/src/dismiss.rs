@@ -1,0 +1,323 @@
+//! `POST /v1/meetings/{meetingId}/dismiss`: the call this crate exists for.
+
+use tencent_meeting_openapi::types;
+
+use crate::call::{Call, Identity};
+use crate::client::Client;
+use crate::error::{ApiErrorKind, Error, Refusal, ValidationError};
+use crate::instance::Instance;
+use crate::kind::MeetingKind;
+use crate::lookup::{Meeting, lookup};
+use crate::operator::Operator;
+use crate::prepared::PreparedRequest;
+
+/// The longest `reason_detail` accepted, in characters. The service documents no bound; the spec
+/// sets this one.
+pub const REASON_DETAIL_MAX_CHARS: usize = 1024;
+
+/// The code the service answers when the meeting has already ended.
+const ALREADY_ENDED: i64 = 13603;
+
+/// A dismiss call, configured by chained calls and run by [`DismissMeeting::send`].
+///
+/// Defaults follow the dismiss page: `force_dismiss_meeting` 1, `retrieve_code` 0.
+#[derive(Debug, Clone)]
+#[must_use = "a dismiss call does nothing until .send() is awaited"]
+pub struct DismissMeeting {
+    client: Client,
+    meeting_id: String,
+    identity: Identity,
+    reason_code: Option<i32>,
+    reason_detail: Option<String>,
+    force: bool,
+    retrieve_code: bool,
+    force_retrieve_code: bool,
+    kind: Option<MeetingKind>,
+    lookup: bool,
+}
+
+/// A dismissed meeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Dismissed {
+    /// The meeting ID that was dismissed.
+    pub meeting_id: String,
+    /// The kind of meeting, when given or looked up.
+    pub kind: Option<MeetingKind>,
+    /// Whether `retrieve_code` was sent as 1 (the code was reclaimed).
+    pub retrieve_code: bool,
+    /// Whether `retrieve_code` was raised to 1 because the meeting is a quick meeting, whose code
+    /// the service always reclaims.
+    pub retrieve_code_overridden: bool,
+    /// Whether an attempt's outcome was unknown (a timeout or reset after sending) and a retry
+    /// then found the meeting already ended (13603): the dismiss is taken as done by that attempt.
+    pub confirmed_on_retry: bool,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// The HTTP status of the final answer.
+    pub status: u16,
+    /// The trace id of the final answer, when it had one.
+    pub trace_id: Option<String>,
+}
+
+/// A validated dismiss, ready to send.
+struct Planned {
+    call: Call,
+    body: types::DismissMeetingRequest,
+    kind: Option<MeetingKind>,
+    retrieve_code: bool,
+    retrieve_code_overridden: bool,
+}
+
+impl DismissMeeting {
+    pub(crate) fn new(client: Client, meeting_id: String) -> Self {
+        Self {
+            client,
+            meeting_id,
+            identity: Identity::default(),
+            reason_code: None,
+            reason_detail: None,
+            force: true,
+            retrieve_code: false,
+            force_retrieve_code: false,
+            kind: None,
+            lookup: false,
+        }
+    }
+
+    /// Who dismisses the meeting: its creator. Exactly one identity per request; with OAuth2.0
+    /// credentials it defaults to the credentials' open id.
+    pub fn operator(mut self, operator: Operator) -> Self {
+        self.identity.set_operator(operator);
+        self
+    }
+
+    /// The operator's device type (`instanceid`). Required.
+    pub fn instance(mut self, instance: Instance) -> Self {
+        self.identity.set_instance(Ok(instance));
+        self
+    }
+
+    /// The device type as a raw `instanceid`, checked against the 16 documented values when the
+    /// call is sent.
+    pub fn instance_id(mut self, instanceid: i32) -> Self {
+        self.identity.set_instance(Instance::try_from(instanceid));
+        self
+    }
+
+    /// A reason code of your choosing (`reason_code`). Required.
+    pub fn reason_code(mut self, reason_code: i32) -> Self {
+        self.reason_code = Some(reason_code);
+        self
+    }
+
+    /// A free-text reason (`reason_detail`), at most [`REASON_DETAIL_MAX_CHARS`] characters.
+    pub fn reason_detail(mut self, reason_detail: impl Into<String>) -> Self {
+        self.reason_detail = Some(reason_detail.into());
+        self
+    }
+
+    /// Whether to end the meeting even with participants inside (`force_dismiss_meeting`,
+    /// default true).
+    pub fn force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Whether to reclaim the meeting code so nobody can rejoin (`retrieve_code`, default false).
+    /// Always true for a quick meeting; refused for a recurring meeting with sub-meetings to come
+    /// unless [`Self::force_retrieve_code`] is also called.
+    pub fn retrieve_code(mut self, retrieve_code: bool) -> Self {
+        self.retrieve_code = retrieve_code;
+        self
+    }
+
+    /// Reclaims the code even of a recurring meeting with sub-meetings to come, which then
+    /// cannot run. Implies `retrieve_code(true)`.
+    pub fn force_retrieve_code(mut self) -> Self {
+        self.retrieve_code = true;
+        self.force_retrieve_code = true;
+        self
+    }
+
+    /// The kind of meeting, if you know it, so its rules apply without a look-up.
+    pub fn kind(mut self, kind: MeetingKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// Looks the meeting up first (`GET /v1/meetings/{id}`) and applies the rules its kind and
+    /// status call for: a sub-meeting ID or a meeting not in progress is refused without sending
+    /// the dismiss. Overrides [`Self::kind`].
+    pub fn lookup(mut self) -> Self {
+        self.lookup = true;
+        self
+    }
+
+    /// Validates and sends the dismiss, retrying what the retry policy allows.
+    pub async fn send(self) -> Result<Dismissed, Error> {
+        let call = Call::new(&self.client, &self.meeting_id, &self.identity)?;
+        let kind = if self.lookup {
+            let meeting = lookup(&self.client, &call).await?;
+            check_looked_up(&call.meeting_id, &meeting)?;
+            Some(meeting.kind)
+        } else {
+            self.kind
+        };
+        let planned = self.plan(call, kind)?;
+        let client = &self.client;
+        let body = &planned.body;
+        let meeting_id = planned.call.meeting_id.as_str();
+        let done = client
+            .with_retries_confirming(
+                "dismiss_meeting",
+                meeting_id,
+                |api| async move {
+                    api.dismiss_meeting()
+                        .meeting_id(meeting_id)
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .map(|rv| rv.into_inner())
+                },
+                |e| matches!(e, Error::Api { code: ALREADY_ENDED, kind: ApiErrorKind::NotInProgress, .. }),
+            )
+            .await?;
+        Ok(Dismissed {
+            meeting_id: planned.call.meeting_id,
+            kind: planned.kind,
+            retrieve_code: planned.retrieve_code,
+            retrieve_code_overridden: planned.retrieve_code_overridden,
+            confirmed_on_retry: done.confirmed_on_retry,
+            attempts: done.attempts,
+            status: done.status,
+            trace_id: done.trace_id,
+        })
+    }
+
+    /// Validates, stamps and signs the dismiss exactly as [`Self::send`] would, and returns the
+    /// request without sending anything. A look-up cannot be part of a dry run: give the kind.
+    pub async fn prepare(self) -> Result<PreparedRequest, Error> {
+        if self.lookup {
+            return Err(ValidationError::new(
+                "lookup",
+                "a dry run sends nothing, so it cannot look the meeting up; give .kind() instead",
+            )
+            .into());
+        }
+        let call = Call::new(&self.client, &self.meeting_id, &self.identity)?;
+        let planned = self.plan(call, self.kind)?;
+        let meeting_id = planned.call.meeting_id.as_str();
+        let body = planned.body;
+        self.client
+            .prepare(|api| async move {
+                api.dismiss_meeting()
+                    .meeting_id(meeting_id)
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|rv| rv.into_inner())
+            })
+            .await
+    }
+
+    /// Validates the rest of the input, applies the kind's rules and builds the body.
+    fn plan(&self, call: Call, kind: Option<MeetingKind>) -> Result<Planned, Error> {
+        let reason_code = self.reason_code.ok_or_else(|| {
+            ValidationError::new("reason_code", "is required: .reason_code(n), a code of your choosing")
+        })?;
+        if let Some(detail) = &self.reason_detail {
+            if detail.chars().count() > REASON_DETAIL_MAX_CHARS {
+                return Err(ValidationError::new(
+                    "reason_detail",
+                    format!("must be at most {REASON_DETAIL_MAX_CHARS} characters"),
+                )
+                .into());
+            }
+        }
+        let (retrieve_code, retrieve_code_overridden) = match kind {
+            Some(MeetingKind::Quick) => (true, !self.retrieve_code),
+            Some(MeetingKind::Recurring {
+                remaining_sub_meetings,
+            }) if remaining_sub_meetings > 0 && self.retrieve_code && !self.force_retrieve_code => {
+                return Err(Refusal::SubMeetingsRemain {
+                    remaining: remaining_sub_meetings,
+                }
+                .into());
+            }
+            _ => (self.retrieve_code, false),
+        };
+        let body = build_body(&call, reason_code, self.reason_detail.as_deref(), self.force, retrieve_code)?;
+        Ok(Planned {
+            call,
+            body,
+            kind,
+            retrieve_code,
+            retrieve_code_overridden,
+        })
+    }
+}
+
+/// Refuses a look-up result that names another (master) meeting or a meeting not in progress.
+fn check_looked_up(meeting_id: &str, meeting: &Meeting) -> Result<(), Refusal> {
+    if meeting.meeting_id.as_deref() != Some(meeting_id) {
+        return Err(Refusal::SubMeetingId {
+            given: meeting_id.to_string(),
+            master_id: meeting.meeting_id.clone(),
+        });
+    }
+    if !meeting.in_progress() {
+        return Err(Refusal::NotInProgress {
+            meeting_id: meeting_id.to_string(),
+            status: meeting
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".to_string()),
+        });
+    }
+    Ok(())
+}
+
+/// The generated body type, from validated parts. Its own checks (the spec's constraints) cannot
+/// fail after ours, but are mapped rather than assumed.
+fn build_body(
+    call: &Call,
+    reason_code: i32,
+    reason_detail: Option<&str>,
+    force: bool,
+    retrieve_code: bool,
+) -> Result<types::DismissMeetingRequest, Error> {
+    let generated = |field: &'static str| {
+        move |e: types::error::ConversionError| ValidationError::new(field, e.to_string())
+    };
+    let (userid, operator_id, operator_id_type) = match call.operator.operator_id_type() {
+        None => (
+            Some(types::DismissMeetingRequestUserid::try_from(call.operator.id()).map_err(generated("userid"))?),
+            None,
+            None,
+        ),
+        Some(kind) => (
+            None,
+            Some(
+                types::DismissMeetingRequestOperatorId::try_from(call.operator.id())
+                    .map_err(generated("operator_id"))?,
+            ),
+            Some(types::OperatorIdType::try_from(kind).map_err(generated("operator_id_type"))?),
+        ),
+    };
+    Ok(types::DismissMeetingRequest {
+        userid,
+        operator_id,
+        operator_id_type,
+        instanceid: types::InstanceId::try_from(i32::from(call.instance)).map_err(generated("instanceid"))?,
+        reason_code,
+        reason_detail: reason_detail
+            .map(types::DismissMeetingRequestReasonDetail::try_from)
+            .transpose()
+            .map_err(generated("reason_detail"))?,
+        force_dismiss_meeting: types::DismissMeetingRequestForceDismissMeeting::try_from(i32::from(force))
+            .map_err(generated("force_dismiss_meeting"))?,
+        retrieve_code: types::DismissMeetingRequestRetrieveCode::try_from(i32::from(retrieve_code))
+            .map_err(generated("retrieve_code"))?,
+    })
+}
