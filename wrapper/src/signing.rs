@@ -169,6 +169,23 @@ mod tests {
         }
     }
 
+    /// The vendored copy must be the shared one, so that every shared vector is reproduced.
+    #[test]
+    fn vendored_vectors_match_the_shared_ones() {
+        let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/vectors/signatures.json");
+        match std::fs::read_to_string(&shared) {
+            Ok(text) => assert_eq!(
+                text,
+                include_str!("../tests/data/signatures.json"),
+                "refresh wrapper/tests/data/signatures.json from {}",
+                shared.display()
+            ),
+            // A clone outside the project's workplace has no shared/ beside it.
+            Err(e) => eprintln!("skipped: {} not readable: {e}", shared.display()),
+        }
+    }
+
     #[test]
     fn any_change_breaks_the_signature() {
         let params = SigningParams {
