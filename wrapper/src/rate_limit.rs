@@ -22,3 +22,20 @@ impl RateLimit {
         self.0.until_ready().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_one_seconds_share_then_makes_callers_wait() {
+        // 120 a minute: a bucket of 2, refilled every 500 ms.
+        let limit = RateLimit::per_minute(NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN));
+        assert!(limit.0.check().is_ok());
+        assert!(limit.0.check().is_ok());
+        assert!(limit.0.check().is_err(), "a third request within the same instant must wait");
+        let small = RateLimit::per_minute(NonZeroU32::MIN);
+        assert!(small.0.check().is_ok());
+        assert!(small.0.check().is_err());
+    }
+}
