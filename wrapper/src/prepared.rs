@@ -60,13 +60,14 @@ impl PreparedRequest {
     }
 
     /// A `curl` command line that sends this request. A sensitive header's value is written as
-    /// `redacted(header_name)`, e.g. a shell variable reference such as `"$ACCESS_TOKEN"`.
+    /// `redacted(header_name)` inside double quotes, so a shell variable reference such as
+    /// `$ACCESS_TOKEN` expands when the command is run.
     pub fn to_curl(&self, redacted: impl Fn(&str) -> String) -> String {
         let mut out = format!("curl -X {} {}", self.method, shell_quote(&self.url));
         for h in &self.headers {
             let value = match &h.value {
                 Some(v) => shell_quote(&format!("{}: {v}", h.name)),
-                None => format!("\"{}: \"{}", h.name, redacted(&h.name)),
+                None => format!("\"{}: {}\"", h.name, redacted(&h.name)),
             };
             let _ = write!(out, " \\\n  -H {value}");
         }

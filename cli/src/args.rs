@@ -1,0 +1,221 @@
+//! The command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tencent_meeting::{Instance, MeetingKind, Operator};
+
+/// End Tencent Meeting (腾讯会议) meetings, debug request signatures, run the local simulator.
+#[derive(Parser, Debug)]
+#[command(name = "tencent-meeting", version, propagate_version = true)]
+pub struct Cli {
+    /// More output on stderr (-v: the client's attempts and retries; -vv: more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// End an in-progress meeting (or a batch of them with --from).
+    Dismiss(DismissArgs),
+    /// Compute the enterprise-secret signature of a request (prints it as the last line).
+    Sign(SignArgs),
+}
+
+/// `dismiss`.
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["meeting_id", "from"]))]
+pub struct DismissArgs {
+    /// The meeting ID (for a recurring meeting, the master meeting ID).
+    pub meeting_id: Option<String>,
+
+    /// Dismiss every ID in FILE: one per line, `#` starts a comment.
+    #[arg(long, value_name = "FILE", conflicts_with = "meeting_id")]
+    pub from: Option<PathBuf>,
+
+    /// The operator's user ID, sent as `userid` (the page's original form).
+    #[arg(long, conflicts_with = "operator_id")]
+    pub userid: Option<String>,
+
+    /// The operator's ID in the current form, sent as `operator_id` (see --operator-id-type).
+    #[arg(long, requires = "operator_id_type")]
+    pub operator_id: Option<String>,
+
+    /// How --operator-id is interpreted.
+    #[arg(long, value_enum, requires = "operator_id")]
+    pub operator_id_type: Option<OperatorIdType>,
+
+    /// The operator's device: pc, mac, android, ios, web, ipad, android-pad, mini-program, sip,
+    /// linux, rooms-windows, rooms-mac, rooms-android, controller-windows, controller-android,
+    /// controller-iphone, or the number.
+    #[arg(long, value_parser = parse_instance)]
+    pub instance: Instance,
+
+    /// A reason code of your choosing.
+    #[arg(long, allow_negative_numbers = true)]
+    pub reason_code: i32,
+
+    /// A free-text reason (at most 1024 characters).
+    #[arg(long)]
+    pub reason_detail: Option<String>,
+
+    /// Do not end the meeting while participants are inside (force_dismiss_meeting = 0).
+    #[arg(long)]
+    pub no_force: bool,
+
+    /// Reclaim the meeting code so nobody can rejoin (retrieve_code = 1).
+    #[arg(long)]
+    pub retrieve_code: bool,
+
+    /// Reclaim the code even of a recurring meeting with sub-meetings to come (they then cannot run).
+    #[arg(long)]
+    pub force_retrieve_code: bool,
+
+    /// The kind of meeting, so its rules apply without a look-up.
+    #[arg(long, value_enum, conflicts_with = "lookup")]
+    pub kind: Option<KindArg>,
+
+    /// With --kind recurring: how many sub-meetings are still to come.
+    #[arg(long, default_value_t = 0)]
+    pub remaining_sub_meetings: u32,
+
+    /// Look the meeting up first and apply the rules of its kind and status.
+    #[arg(long)]
+    pub lookup: bool,
+
+    /// The service's base URL [default: $TENCENT_MEETING_BASE_URL, else https://api.meeting.qq.com].
+    #[arg(long, env = "TENCENT_MEETING_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Print the exact request (a curl command line and the string to sign) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Timeout of one attempt, in seconds.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+
+    /// Attempts per meeting, retries included.
+    #[arg(long, default_value_t = 3)]
+    pub attempts: u32,
+
+    /// With --from: how many dismisses run at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+
+    /// Client-side limit, requests per minute (0: none). Default 300 with --from (the service's
+    /// per-app limit), none otherwise.
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+}
+
+impl DismissArgs {
+    /// The operator from --userid or --operator-id/--operator-id-type.
+    pub fn operator(&self) -> Option<Operator> {
+        if let Some(u) = &self.userid {
+            return Some(Operator::user_id(u));
+        }
+        let id = self.operator_id.clone()?;
+        Some(match self.operator_id_type? {
+            OperatorIdType::Userid => Operator::operator_user_id(id),
+            OperatorIdType::OpenId => Operator::open_id(id),
+            OperatorIdType::MsOpenId => Operator::ms_open_id(id),
+        })
+    }
+
+    /// The meeting kind from --kind and --remaining-sub-meetings.
+    pub fn kind(&self) -> Option<MeetingKind> {
+        self.kind.map(|k| match k {
+            KindArg::OneTime => MeetingKind::OneTime,
+            KindArg::Quick => MeetingKind::Quick,
+            KindArg::Recurring => MeetingKind::Recurring {
+                remaining_sub_meetings: self.remaining_sub_meetings,
+            },
+        })
+    }
+
+    /// The attempt timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout)
+    }
+}
+
+/// `--operator-id-type`.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum OperatorIdType {
+    /// operator_id_type 1: an enterprise user ID.
+    Userid,
+    /// operator_id_type 2: an OAuth2.0 open id.
+    OpenId,
+    /// operator_id_type 4: a ms_open_id.
+    MsOpenId,
+}
+
+/// `--kind`.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum KindArg {
+    /// A scheduled one-time meeting.
+    OneTime,
+    /// A quick meeting (its code is always reclaimed).
+    Quick,
+    /// A recurring meeting (by master ID; see --remaining-sub-meetings).
+    Recurring,
+}
+
+/// `--output`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Plain words.
+    Text,
+    /// JSON (one object per meeting, one per line with --from).
+    Json,
+}
+
+/// `sign`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The SecretId (X-TC-Key).
+    #[arg(long, env = "TENCENT_MEETING_SECRET_ID")]
+    pub secret_id: String,
+    /// The SecretKey.
+    #[arg(long, env = "TENCENT_MEETING_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: String,
+    /// X-TC-Timestamp, unix seconds.
+    #[arg(long)]
+    pub timestamp: u64,
+    /// X-TC-Nonce.
+    #[arg(long)]
+    pub nonce: u64,
+    /// The HTTP method.
+    #[arg(long)]
+    pub method: String,
+    /// The path and query exactly as sent, e.g. /v1/meetings/1/dismiss.
+    #[arg(long)]
+    pub uri: String,
+    /// The body exactly as sent.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// A file holding the body exactly as sent.
+    #[arg(long)]
+    pub body_file: Option<PathBuf>,
+}
+
+fn parse_instance(s: &str) -> Result<Instance, String> {
+    s.parse::<Instance>().map_err(|e| e.rule)
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v <= 3600.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds in (0, 3600]")),
+    }
+}
