@@ -1,0 +1,263 @@
+//! Project rules: what this workspace needs from a spec so that progenitor 0.15 can generate a
+//! client from it, and IDs that must stay strings.
+
+use std::collections::BTreeMap;
+
+use super::rules::Rule;
+use super::yaml::{Kind, Node, Pos, join};
+use super::{Ctx, Finding, Findings};
+
+/// Which OpenAPI version the document declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// 3.0.x (or no usable `openapi` field, which `oas3-schema` reports): lint everything.
+    V30,
+    /// Another 3.x: lint, but not against the 3.0 JSON Schema.
+    Other3,
+    /// Swagger 2.0 or an unknown version: nothing else is linted.
+    NotOpenApi3,
+}
+
+/// `openapi-version`; tells which rules apply.
+pub fn check_version(ctx: &Ctx, out: &mut Findings) -> Version {
+    let Some(openapi) = ctx.root.get("openapi") else {
+        if let Some(swagger) = ctx.root.get("swagger") {
+            let v = swagger.to_json();
+            out.add(
+                Rule::OpenapiVersion,
+                "/swagger",
+                format!("Swagger {v} is not supported: this project needs OpenAPI 3.0.x"),
+            );
+            return Version::NotOpenApi3;
+        }
+        // No version at all is an `oas3-schema` finding (a required field).
+        return Version::V30;
+    };
+    let Some(version) = openapi.as_str() else {
+        out.add(
+            Rule::OpenapiVersion,
+            "/openapi",
+            format!(
+                "`openapi` must be a string such as \"3.0.3\", found {} {}",
+                openapi.type_name(),
+                openapi.to_json()
+            ),
+        );
+        return Version::V30;
+    };
+    if is_30(version) {
+        return Version::V30;
+    }
+    out.add(
+        Rule::OpenapiVersion,
+        "/openapi",
+        format!(
+            "OpenAPI {version} is not supported: progenitor 0.15 reads OpenAPI 3.0.x (e.g. 3.0.3)"
+        ),
+    );
+    if version.starts_with("3.") {
+        Version::Other3
+    } else {
+        Version::NotOpenApi3
+    }
+}
+
+/// `3.0.<digit>` with an optional `-suffix`, as the OAS 3.0 schema's pattern says.
+fn is_30(version: &str) -> bool {
+    let Some(rest) = version.strip_prefix("3.0.") else {
+        return false;
+    };
+    let mut chars = rest.chars();
+    if !chars.next().is_some_and(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let tail = chars.as_str();
+    tail.is_empty() || tail.strip_prefix('-').is_some_and(|s| !s.is_empty())
+}
+
+/// The other project rules.
+pub fn check(ctx: &Ctx, out: &mut Findings) {
+    responses(ctx, out);
+    path_ids(ctx, out);
+}
+
+/// How progenitor sees a response body.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum BodyKind {
+    /// No content.
+    None,
+    /// `application/json` with this schema (a reference's target, or the inline schema).
+    Json(String),
+    /// Any other media type.
+    Raw(String),
+}
+
+impl BodyKind {
+    fn describe(&self) -> String {
+        match self {
+            BodyKind::None => "no body".to_string(),
+            BodyKind::Json(schema) => format!("JSON {schema}"),
+            BodyKind::Raw(media) => format!("non-JSON `{media}`"),
+        }
+    }
+}
+
+/// The body kind of one response (`None` when the response cannot be resolved).
+fn body_kind(ctx: &Ctx, response: &Node, ptr: &str) -> Option<BodyKind> {
+    let (response, ptr) = ctx.deref(response, ptr)?;
+    let content = response.get("content").and_then(Node::as_map);
+    let Some(first) = content.and_then(|c| c.first()) else {
+        return Some(BodyKind::None);
+    };
+    // progenitor types `application/json` (with parameters) and treats the rest as raw bytes.
+    let json = content.unwrap_or_default().iter().find(|e| {
+        e.key == "application/json" || e.key.starts_with("application/json;")
+    });
+    let Some(json) = json else {
+        return Some(BodyKind::Raw(first.key.clone()));
+    };
+    let schema_ptr = join(&join(&join(&ptr, "content"), &json.key), "schema");
+    Some(BodyKind::Json(match json.value.get("schema") {
+        None => "without a schema".to_string(),
+        Some(schema) => match ctx.deref(schema, &schema_ptr) {
+            Some((schema, resolved)) if resolved != schema_ptr => format!("#{resolved}"),
+            Some((schema, _)) => format!("inline {}", schema.to_json()),
+            None => format!("{schema_ptr} (unresolved)"),
+        },
+    }))
+}
+
+/// `progenitor-default-response`, `progenitor-mixed-bodies`.
+fn responses(ctx: &Ctx, out: &mut Findings) {
+    for op in &ctx.index.operations {
+        let Some(responses) = op.node.get("responses").and_then(Node::as_map) else {
+            continue;
+        };
+        let responses_ptr = join(&op.ptr, "responses");
+        let label = format!("{} {}", op.method.to_uppercase(), op.path);
+        let mut groups: BTreeMap<&str, Vec<(String, &str, BodyKind)>> = BTreeMap::new();
+        for e in responses {
+            let ptr = join(&responses_ptr, &e.key);
+            if e.key == "default" {
+                out.add(
+                    Rule::ProgenitorDefaultResponse,
+                    ptr,
+                    format!("{label} has a `default` response: list status codes or ranges (`4XX`) instead"),
+                );
+                continue;
+            }
+            let group = match e.key.as_bytes().first() {
+                _ if e.key == "101" => "success",
+                Some(b'2') => "success",
+                Some(b'4' | b'5') => "error",
+                _ => continue,
+            };
+            if let Some(kind) = body_kind(ctx, &e.value, &ptr) {
+                groups.entry(group).or_default().push((ptr, &e.key, kind));
+            }
+        }
+        for (group, members) in groups {
+            let Some((_, first_code, first_kind)) = members.first() else {
+                continue;
+            };
+            if let Some((ptr, code, kind)) = members.iter().find(|(_, _, k)| k != first_kind) {
+                out.add(
+                    Rule::ProgenitorMixedBodies,
+                    ptr.clone(),
+                    format!(
+                        "{label}: {group} responses must share one body kind for progenitor, but {first_code} has {} and {code} has {}",
+                        first_kind.describe(),
+                        kind.describe()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Whether a parameter name denotes an ID (`id`, `meetingId`, `user_id`, `userid`...).
+fn is_id_name(name: &str) -> bool {
+    name.len() >= 2
+        && name
+            .get(name.len() - 2..)
+            .is_some_and(|end| end.eq_ignore_ascii_case("id"))
+}
+
+/// `path-id-string`.
+fn path_ids(ctx: &Ctx, out: &mut Findings) {
+    for p in &ctx.index.parameters {
+        let (Some("path"), Some(name)) = (p.node.str_at("in"), p.node.str_at("name")) else {
+            continue;
+        };
+        if !is_id_name(name) {
+            continue;
+        }
+        let Some(schema) = p.node.get("schema") else {
+            continue;
+        };
+        let schema_ptr = join(&p.ptr, "schema");
+        let Some((resolved, _)) = ctx.deref(schema, &schema_ptr) else {
+            continue;
+        };
+        let ty = resolved.get("type");
+        if ty.and_then(Node::as_str) == Some("string") {
+            continue;
+        }
+        // Point at `type` when it is written right there.
+        let ptr = match (ty, schema.get("$ref")) {
+            (Some(_), None) => join(&schema_ptr, "type"),
+            _ => schema_ptr,
+        };
+        let found = match ty.map(|t| &t.kind) {
+            Some(Kind::Str(t)) => format!("`type: {t}`"),
+            Some(_) => "a malformed `type`".to_string(),
+            None => "no `type`".to_string(),
+        };
+        out.add(
+            Rule::PathIdString,
+            ptr,
+            format!("path parameter `{name}` is an ID and must be `type: string` (IDs can exceed i64), found {found}"),
+        );
+    }
+}
+
+/// `progenitor-parse`: the document must deserialize as `openapiv3::OpenAPI`.
+pub fn check_openapiv3(ctx: &Ctx, out: &mut Findings) {
+    if let Err(err) = serde_yaml::from_str::<openapiv3::OpenAPI>(ctx.src) {
+        let pos = err.location().map(|l| Pos {
+            line: l.line(),
+            col: l.column(),
+        });
+        out.0.push(Finding {
+            rule: Rule::ProgenitorParse,
+            pointer: String::new(),
+            message: format!("openapiv3 (progenitor's reader) rejects the document: {err}"),
+            pos,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        for v in ["3.0.0", "3.0.3", "3.0.4-rc1"] {
+            assert!(is_30(v), "{v}");
+        }
+        for v in ["3.1.0", "3.0", "3.0.", "3.0.x", "3.0.10", "3.0.3-", "2.0"] {
+            assert!(!is_30(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn id_names() {
+        for n in ["id", "meetingId", "user_id", "userid", "ID"] {
+            assert!(is_id_name(n), "{n}");
+        }
+        for n in ["name", "i", "ids"] {
+            assert!(!is_id_name(n), "{n}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The rule table: every rule's stable name, severity, family and one-line description.
+//!
+//! This is the only place rules are declared; `cargo xtask lint --rules` prints it, the report
+//! takes severities from it, and the fixture test checks that every rule has a fixture.
+
+use std::fmt;
+
+/// How bad a finding is. Errors fail the lint (exit 1); warnings are reported only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Style or documentation: reported, does not fail.
+    Warning,
+    /// A spec violation or a project requirement: fails the lint.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+macro_rules! rules {
+    ($($variant:ident => $name:literal, $severity:ident, $family:literal, $description:literal;)*) => {
+        /// A lint rule.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $(#[doc = $description] $variant,)*
+        }
+
+        impl Rule {
+            /// Every rule, in table order.
+            pub const ALL: &[Rule] = &[$(Rule::$variant,)*];
+
+            /// The stable kebab-case name.
+            pub fn name(self) -> &'static str {
+                match self { $(Rule::$variant => $name,)* }
+            }
+
+            /// The severity of the rule's findings.
+            pub fn severity(self) -> Severity {
+                match self { $(Rule::$variant => Severity::$severity,)* }
+            }
+
+            /// The rule family (the module that implements it).
+            pub fn family(self) -> &'static str {
+                match self { $(Rule::$variant => $family,)* }
+            }
+
+            /// What the rule checks, in one line.
+            pub fn description(self) -> &'static str {
+                match self { $(Rule::$variant => $description,)* }
+            }
+        }
+    };
+}
+
+rules! {
+    YamlDuplicateKey => "yaml-duplicate-key", Error, "structure", "A mapping repeats a key (JSON parsers keep only the last one).";
+    Oas3Schema => "oas3-schema", Error, "structure", "The document is invalid against the OpenAPI 3.0 JSON Schema (unknown fields, missing or mistyped fields).";
+    RefUnresolved => "ref-unresolved", Error, "structure", "A `$ref` does not resolve (missing target, bad pointer, missing file, or a cycle of references).";
+    RefSiblings => "ref-siblings", Error, "structure", "A `$ref` object has other fields, which OpenAPI 3.0 ignores.";
+    OperationIdMissing => "operation-id-missing", Error, "structure", "An operation has no `operationId` (progenitor names methods after it).";
+    OperationIdDuplicate => "operation-id-duplicate", Error, "structure", "Two operations share an `operationId`.";
+    OperationIdUrlSafe => "operation-id-url-safe", Error, "structure", "An `operationId` has characters outside the URL-unreserved set `A-Za-z0-9-._~`.";
+    ParameterDuplicate => "parameter-duplicate", Error, "structure", "A parameter list repeats a (name, in) pair.";
+    Response2xxMissing => "response-2xx-missing", Error, "structure", "An operation declares no 2xx response.";
+    Response4xxMissing => "response-4xx-missing", Warning, "structure", "An operation declares no 4xx response.";
+    ServersEmpty => "servers-empty", Warning, "structure", "`servers` is missing at the top level or is an empty list.";
+    ServerTrailingSlash => "server-trailing-slash", Warning, "structure", "A server URL ends with `/` (paths start with one).";
+    SecuritySchemeUndefined => "security-scheme-undefined", Error, "structure", "A security requirement names a scheme missing from `components.securitySchemes`.";
+    ComponentUnused => "component-unused", Warning, "structure", "A component is never referenced from the paths (directly or through other components).";
+    PathTemplateInvalid => "path-template-invalid", Error, "paths", "A path template has unbalanced or empty braces.";
+    PathParamsUndeclared => "path-params-undeclared", Error, "paths", "A `{param}` of the path template has no `in: path` parameter in the operation.";
+    PathParamNotRequired => "path-param-not-required", Error, "paths", "A path parameter is not `required: true`.";
+    PathParamDuplicate => "path-param-duplicate", Error, "paths", "A path template uses the same `{param}` twice.";
+    PathParamUnused => "path-param-unused", Error, "paths", "An `in: path` parameter does not appear in the path template.";
+    PathEmpty => "path-empty", Error, "paths", "A path is empty or has an empty segment (`//`).";
+    PathTrailingSlash => "path-trailing-slash", Warning, "paths", "A path ends with `/`.";
+    PathQuery => "path-query", Error, "paths", "A path carries a query string or fragment (use `in: query` parameters).";
+    PathsIdentical => "paths-identical", Error, "paths", "Two paths are the same template with different parameter names.";
+    PathsAmbiguous => "paths-ambiguous", Error, "paths", "Two paths can match the same request and neither is more specific.";
+    EnumTypeMismatch => "enum-type-mismatch", Error, "schemas", "An `enum` value does not match the schema's `type`.";
+    EnumDuplicate => "enum-duplicate", Error, "schemas", "An `enum` lists the same value twice.";
+    RequiredUndefined => "required-undefined", Error, "schemas", "`required` names a property the schema does not define.";
+    ArrayItemsMissing => "array-items-missing", Error, "schemas", "A `type: array` schema has no `items` (required in OpenAPI 3.0).";
+    KeywordTypeMismatch => "keyword-type-mismatch", Error, "schemas", "A keyword does not apply to the schema's `type` (e.g. `maxLength` on an integer).";
+    NullableWithoutType => "nullable-without-type", Error, "schemas", "`nullable: true` without `type` has no effect in OpenAPI 3.0.3.";
+    DefaultInvalid => "default-invalid", Error, "examples", "A schema's `default` is invalid against the schema.";
+    ExampleInvalid => "example-invalid", Error, "examples", "An example (media type, parameter, header or schema) is invalid against its schema.";
+    OperationSummary => "operation-summary", Warning, "docs", "An operation has no `summary`.";
+    OperationDescription => "operation-description", Warning, "docs", "An operation has no `description`.";
+    OperationTags => "operation-tags", Warning, "docs", "An operation has no `tags`.";
+    ParameterDescription => "parameter-description", Warning, "docs", "A parameter has no `description`.";
+    PropertyDescription => "property-description", Warning, "docs", "A schema property has no `description`.";
+    InfoContact => "info-contact", Warning, "docs", "`info` has no `contact`.";
+    InfoLicense => "info-license", Warning, "docs", "`info` has no `license`.";
+    TagUndefined => "tag-undefined", Warning, "docs", "An operation uses a tag not declared in the top-level `tags`.";
+    TagDescription => "tag-description", Warning, "docs", "A declared tag has no `description`.";
+    OpenapiVersion => "openapi-version", Error, "project", "`openapi` is not 3.0.x (progenitor 0.15 reads OpenAPI 3.0 only).";
+    ProgenitorDefaultResponse => "progenitor-default-response", Error, "project", "An operation has a `default` response (progenitor cannot type it).";
+    ProgenitorMixedBodies => "progenitor-mixed-bodies", Error, "project", "Success (or error) responses mix body kinds: none, JSON of different schemas, or non-JSON.";
+    ProgenitorParse => "progenitor-parse", Error, "project", "The document does not deserialize with `openapiv3`, which progenitor uses.";
+    PathIdString => "path-id-string", Error, "project", "A path parameter named `*id` is not `type: string` (IDs can exceed i64).";
+}
+
+impl Rule {
+    /// Looks a rule up by its name.
+    #[cfg(test)]
+    pub fn from_name(name: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.name() == name)
+    }
+}
+
+/// The rule table as text, for `--rules`.
+pub fn table() -> String {
+    let width = Rule::ALL.iter().map(|r| r.name().len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for rule in Rule::ALL {
+        out.push_str(&format!(
+            "{:<width$}  {:<7}  {:<9}  {}\n",
+            rule.name(),
+            rule.severity().to_string(),
+            rule.family(),
+            rule.description(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case() {
+        let mut names: Vec<_> = Rule::ALL.iter().map(|r| r.name()).collect();
+        for name in &names {
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{name}"
+            );
+            assert_eq!(Rule::from_name(name).map(Rule::name), Some(*name));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Rule::ALL.len());
+    }
+}
