@@ -1,0 +1,125 @@
+//! Response bodies and the answers built from them: empty, JSON, the service's error body, a
+//! proxy's HTML 502 page, and truncated answers.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::{Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+
+use crate::api_error::ApiError;
+
+/// A response body: whole, or cut short of the `Content-Length` its answer promises.
+#[derive(Debug)]
+pub(crate) enum SimBody {
+    /// The bytes, sent whole.
+    Full(Option<Bytes>),
+    /// The bytes that are sent of a longer answer. Its size is reported as unknown, so hyper
+    /// keeps the promised `Content-Length` header, finds the body short and closes the
+    /// connection.
+    Truncated(Option<Bytes>),
+}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let slot = match self.get_mut() {
+            SimBody::Full(slot) | SimBody::Truncated(slot) => slot,
+        };
+        Poll::Ready(
+            slot.take()
+                .filter(|b| !b.is_empty())
+                .map(|b| Ok(Frame::data(b))),
+        )
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            SimBody::Full(slot) => slot.as_ref().is_none_or(Bytes::is_empty),
+            SimBody::Truncated(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            SimBody::Full(slot) => {
+                SizeHint::with_exact(slot.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            SimBody::Truncated(_) => SizeHint::default(),
+        }
+    }
+}
+
+/// An answer.
+pub(crate) type SimResponse = Response<SimBody>;
+
+/// An answer with `body`; `content_type` is omitted for an empty body.
+pub(crate) fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> SimResponse {
+    let body = body.into();
+    let mut response = Response::new(SimBody::Full(Some(body.clone())));
+    *response.status_mut() = status;
+    if !body.is_empty() {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
+}
+
+/// A JSON answer.
+pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>) -> SimResponse {
+    response(status, "application/json", body)
+}
+
+/// A JSON answer of a serialisable value.
+pub(crate) fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> SimResponse {
+    match serde_json::to_vec(value) {
+        Ok(body) => json(status, body),
+        Err(e) => error(&ApiError::new(
+            960000,
+            format!("could not encode the answer: {e}"),
+        )),
+    }
+}
+
+/// The service's error answer.
+pub(crate) fn error(e: &ApiError) -> SimResponse {
+    json(e.status, e.body())
+}
+
+/// The page a proxy (nginx) in front of the service answers when the service is unreachable.
+pub(crate) fn html_502() -> SimResponse {
+    response(
+        StatusCode::BAD_GATEWAY,
+        "text/html",
+        "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+    )
+}
+
+/// `response` with a `Content-Length` promising more bytes than are sent: half its body is sent
+/// (none of an empty one) against a length 32 bytes longer than the whole.
+pub(crate) fn truncate(response: SimResponse) -> SimResponse {
+    let (mut parts, body) = response.into_parts();
+    let whole = match body {
+        SimBody::Full(Some(b)) | SimBody::Truncated(Some(b)) => b,
+        SimBody::Full(None) | SimBody::Truncated(None) => Bytes::new(),
+    };
+    let promised = whole.len() + 32;
+    let sent = whole.slice(..whole.len() / 2);
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(promised));
+    Response::from_parts(parts, SimBody::Truncated(Some(sent)))
+}

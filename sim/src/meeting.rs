@@ -1,0 +1,281 @@
+//! Meetings as the admin API and the handle see them: what to create ([`MeetingSpec`]) and what
+//! the simulator holds ([`MeetingView`]), in the shape of one `meeting_info_list` entry.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A meeting's state, spelled as the service spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum MeetingStatus {
+    /// `MEETING_STATE_INVALID`.
+    #[serde(rename = "MEETING_STATE_INVALID")]
+    Invalid,
+    /// `MEETING_STATE_INIT`: scheduled, not started.
+    #[serde(rename = "MEETING_STATE_INIT")]
+    Init,
+    /// `MEETING_STATE_CANCELLED`.
+    #[serde(rename = "MEETING_STATE_CANCELLED")]
+    Cancelled,
+    /// `MEETING_STATE_STARTED`: in progress, the only state a meeting can be dismissed in.
+    #[default]
+    #[serde(rename = "MEETING_STATE_STARTED")]
+    Started,
+    /// `MEETING_STATE_ENDED`: what a dismissed meeting becomes.
+    #[serde(rename = "MEETING_STATE_ENDED")]
+    Ended,
+    /// `MEETING_STATE_NULL`.
+    #[serde(rename = "MEETING_STATE_NULL")]
+    Null,
+    /// `MEETING_STATE_RECYCLED`.
+    #[serde(rename = "MEETING_STATE_RECYCLED")]
+    Recycled,
+}
+
+impl MeetingStatus {
+    /// The service's name, e.g. `MEETING_STATE_STARTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invalid => "MEETING_STATE_INVALID",
+            Self::Init => "MEETING_STATE_INIT",
+            Self::Cancelled => "MEETING_STATE_CANCELLED",
+            Self::Started => "MEETING_STATE_STARTED",
+            Self::Ended => "MEETING_STATE_ENDED",
+            Self::Null => "MEETING_STATE_NULL",
+            Self::Recycled => "MEETING_STATE_RECYCLED",
+        }
+    }
+}
+
+impl fmt::Display for MeetingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One sub-meeting of a recurring meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubMeeting {
+    /// The sub-meeting ID (a shorter ID space than master IDs). Dismissing it is refused (9002).
+    pub sub_meeting_id: String,
+    /// 0 exists, 1 deleted.
+    #[serde(default)]
+    pub status: i32,
+    /// Start time, unix seconds as a string.
+    #[serde(default)]
+    pub start_time: String,
+    /// End time, unix seconds as a string.
+    #[serde(default)]
+    pub end_time: String,
+}
+
+impl SubMeeting {
+    /// A sub-meeting that exists, with no times.
+    pub fn new(sub_meeting_id: impl Into<String>) -> Self {
+        Self {
+            sub_meeting_id: sub_meeting_id.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A meeting to create (admin `POST /_sim/meetings`, [`crate::Simulator::create_meeting`], seed
+/// files). Every field but `creator_userid` is optional.
+///
+/// ```
+/// use tencent_meeting_sim::{MeetingSpec, MeetingStatus};
+///
+/// let quick = MeetingSpec::new("alice").quick();
+/// let recurring = MeetingSpec::new("bob").recurring(["1700000000", "1700086400"], 1);
+/// let ended = MeetingSpec::new("carol").id("15434747088712431484").status(MeetingStatus::Ended);
+/// assert_eq!(ended.meeting_id.as_deref(), Some("15434747088712431484"));
+/// # let _ = (quick, recurring);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingSpec {
+    /// The meeting ID, decimal digits. Generated when absent: 19 or 20 digits, always above
+    /// `i64::MAX`, so a client that parses IDs as `i64` fails at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_id: Option<String>,
+    /// Who created the meeting: the only identity allowed to dismiss it. For a meeting created
+    /// through OAuth2.0, the creator's open id.
+    pub creator_userid: String,
+    /// 0 scheduled, 1 quick meeting (快速会议).
+    #[serde(rename = "type", default)]
+    pub meeting_kind: i32,
+    /// 0 one-time, 1 recurring, 2 WeChat-exclusive, 3 Rooms screen-cast, 5 personal meeting ID,
+    /// 6 webinar.
+    #[serde(default)]
+    pub meeting_type: i32,
+    /// The state (default in progress).
+    #[serde(default)]
+    pub status: MeetingStatus,
+    /// The subject (default "Simulated meeting").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The meeting code (generated, 9 digits, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_code: Option<String>,
+    /// Start time, unix seconds as a string (default: the simulator clock at creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// End time, unix seconds as a string (default: an hour after the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// A recurring meeting's sub-meetings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub_meetings: Vec<SubMeeting>,
+    /// How many sub-meetings are still to come (recurring meetings; default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remain_sub_meetings: Option<u32>,
+    /// The sub-meeting in progress or next (default: the first sub-meeting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_sub_meeting_id: Option<String>,
+    /// Whether the meeting was created through OAuth2.0: only such meetings may be dismissed by
+    /// OAuth2.0 callers.
+    #[serde(default)]
+    pub created_via_oauth: bool,
+}
+
+impl MeetingSpec {
+    /// A scheduled one-time meeting in progress, created by `creator_userid`.
+    pub fn new(creator_userid: impl Into<String>) -> Self {
+        Self {
+            creator_userid: creator_userid.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the meeting ID.
+    pub fn id(mut self, meeting_id: impl Into<String>) -> Self {
+        self.meeting_id = Some(meeting_id.into());
+        self
+    }
+
+    /// Makes it a quick meeting (`type` 1), whose code is always reclaimed.
+    pub fn quick(mut self) -> Self {
+        self.meeting_kind = 1;
+        self
+    }
+
+    /// Makes it a recurring meeting (`meeting_type` 1) with these sub-meeting IDs and
+    /// `remain_sub_meetings` still to come.
+    pub fn recurring<I, S>(mut self, sub_meeting_ids: I, remain_sub_meetings: u32) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.meeting_type = 1;
+        self.sub_meetings = sub_meeting_ids.into_iter().map(SubMeeting::new).collect();
+        self.remain_sub_meetings = Some(remain_sub_meetings);
+        self
+    }
+
+    /// Sets the state.
+    pub fn status(mut self, status: MeetingStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sets the subject.
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// Sets the meeting code.
+    pub fn meeting_code(mut self, code: impl Into<String>) -> Self {
+        self.meeting_code = Some(code.into());
+        self
+    }
+
+    /// Marks it as created through OAuth2.0 (set `creator_userid` to the creator's open id).
+    pub fn created_via_oauth(mut self) -> Self {
+        self.created_via_oauth = true;
+        self
+    }
+}
+
+/// How a meeting was dismissed: the request's parameters, as the simulator received them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DismissRecord {
+    /// The operator ID (`userid` or `operator_id`).
+    pub operator: String,
+    /// `operator_id_type`, or `None` for the `userid` form.
+    pub operator_id_type: Option<i32>,
+    /// Whether the caller used OAuth2.0.
+    pub via_oauth: bool,
+    /// `instanceid`.
+    pub instanceid: i32,
+    /// `reason_code`.
+    pub reason_code: i32,
+    /// `reason_detail`.
+    pub reason_detail: Option<String>,
+    /// `force_dismiss_meeting` as received (1 when absent).
+    pub force_dismiss_meeting: i32,
+    /// `retrieve_code` as received (0 when absent).
+    pub retrieve_code: i32,
+}
+
+/// A meeting as the simulator holds it (admin `GET /_sim/meetings/{id}`,
+/// [`crate::Simulator::meeting`]): the `meeting_info_list` fields plus what tests observe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingView {
+    /// The meeting ID (the master ID of a recurring meeting).
+    pub meeting_id: String,
+    /// The meeting code.
+    pub meeting_code: String,
+    /// The subject.
+    pub subject: String,
+    /// 0 scheduled, 1 quick.
+    #[serde(rename = "type")]
+    pub meeting_kind: i32,
+    /// 0 one-time, 1 recurring, …
+    pub meeting_type: i32,
+    /// The state.
+    pub status: MeetingStatus,
+    /// Start time, unix seconds as a string.
+    pub start_time: String,
+    /// End time, unix seconds as a string.
+    pub end_time: String,
+    /// A recurring meeting's sub-meetings.
+    #[serde(default)]
+    pub sub_meetings: Vec<SubMeeting>,
+    /// Always 0: every sub-meeting is listed.
+    #[serde(default)]
+    pub has_more_sub_meeting: i32,
+    /// How many sub-meetings are still to come.
+    #[serde(default)]
+    pub remain_sub_meetings: u32,
+    /// The sub-meeting in progress or next.
+    #[serde(default)]
+    pub current_sub_meeting_id: Option<String>,
+    /// The creator, the only identity allowed to dismiss it.
+    pub creator_userid: String,
+    /// Whether it was created through OAuth2.0.
+    pub created_via_oauth: bool,
+    /// Whether its code was reclaimed by a dismiss (`retrieve_code` 1, or any quick meeting).
+    pub code_reclaimed: bool,
+    /// Whether a dismiss reclaimed the code of a recurring meeting with sub-meetings still to
+    /// come, so they could not run: the damage the client's validation prevents.
+    pub sub_meetings_blocked: bool,
+    /// How many times it was dismissed: never more than 1.
+    pub dismiss_count: u32,
+    /// The dismiss that ended it, if one did.
+    #[serde(default)]
+    pub last_dismiss: Option<DismissRecord>,
+}
+
+impl MeetingView {
+    /// Whether it is a quick meeting (`type` 1).
+    pub fn is_quick(&self) -> bool {
+        self.meeting_kind == 1
+    }
+
+    /// Whether it is a recurring meeting (`meeting_type` 1).
+    pub fn is_recurring(&self) -> bool {
+        self.meeting_type == 1
+    }
+}

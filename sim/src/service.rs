@@ -1,0 +1,332 @@
+//! One request, start to finish: routing, faults, reading the body, authentication, rate
+//! limiting, the endpoint's rules, and the trace id every answer carries.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::HeaderValue;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use tencent_meeting::clock::Clock;
+
+use crate::api_error::{ApiError, codes};
+use crate::auth::{Authenticator, RequestParts};
+use crate::body::{self, SimResponse};
+use crate::faults::{FailureKind, FaultState, Plan};
+use crate::handlers;
+use crate::params::{DismissParams, LookupParams};
+use crate::rate_limit::RateLimiter;
+use crate::replay::ReplayCache;
+use crate::state::MeetingStore;
+use crate::stats::{Endpoint, StatsCollector};
+
+/// The header every answer carries a unique trace id in.
+pub(crate) const TRACE_HEADER: &str = "x-tc-trace";
+
+/// Everything the requests share.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub auth: Authenticator,
+    pub clock: Arc<dyn Clock>,
+    pub store: MeetingStore,
+    pub replay: ReplayCache,
+    pub faults: FaultState,
+    pub limiter: RateLimiter,
+    pub stats: StatsCollector,
+    /// Answer a successful dismiss with `{}` instead of an empty body.
+    pub empty_object_success: bool,
+    /// The largest API request body read; larger ones get HTTP 413.
+    pub max_body_bytes: usize,
+    /// The largest admin request body read.
+    pub max_admin_body_bytes: usize,
+    pub traces: TraceIds,
+}
+
+impl App {
+    /// The simulator clock, in unix seconds.
+    pub fn now_secs(&self) -> u64 {
+        self.clock.now_unix_millis() / 1000
+    }
+}
+
+/// Unique trace ids: a random prefix per simulator and a counter.
+#[derive(Debug)]
+pub(crate) struct TraceIds {
+    prefix: u32,
+    next: AtomicU64,
+}
+
+impl TraceIds {
+    pub fn new() -> Self {
+        Self {
+            prefix: rand::random(),
+            next: AtomicU64::new(1),
+        }
+    }
+
+    fn next(&self) -> HeaderValue {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        // Hex digits and a dash are always a valid header value.
+        HeaderValue::from_str(&format!("sim-{:08x}-{n:010}", self.prefix))
+            .unwrap_or_else(|_| HeaderValue::from_static("sim"))
+    }
+}
+
+/// Returned instead of an answer to make hyper close the connection without answering.
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// Which API endpoint a request is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    Dismiss(String),
+    Lookup(String),
+    MethodNotAllowed,
+    NotFound,
+}
+
+impl Route {
+    fn of(method: &Method, path: &str) -> Self {
+        let Some(rest) = path.strip_prefix("/v1/meetings/") else {
+            return Route::NotFound;
+        };
+        let (id, dismiss) = match rest.strip_suffix("/dismiss") {
+            Some(id) => (id, true),
+            None => (rest, false),
+        };
+        if id.is_empty() || id.contains('/') {
+            return Route::NotFound;
+        }
+        match (dismiss, method) {
+            (true, &Method::POST) => Route::Dismiss(id.to_string()),
+            (false, &Method::GET) => Route::Lookup(id.to_string()),
+            _ => Route::MethodNotAllowed,
+        }
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        match self {
+            Route::Dismiss(_) => Endpoint::Dismiss,
+            Route::Lookup(_) => Endpoint::Lookup,
+            Route::MethodNotAllowed | Route::NotFound => Endpoint::Other,
+        }
+    }
+}
+
+/// Answers one request (admin or API), or drops the connection when a fault says so.
+pub(crate) async fn serve<B>(
+    app: Arc<App>,
+    request: Request<B>,
+) -> Result<SimResponse, DropConnection>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let path = request.uri().path();
+    let mut response = if path == "/_sim" || path.starts_with("/_sim/") {
+        crate::admin::handle(&app, request).await
+    } else {
+        api(&app, request).await?
+    };
+    response
+        .headers_mut()
+        .insert(TRACE_HEADER, app.traces.next());
+    Ok(response)
+}
+
+/// An API request: faults first, then the endpoint.
+async fn api<B>(app: &App, request: Request<B>) -> Result<SimResponse, DropConnection>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let route = Route::of(request.method(), request.uri().path());
+    app.stats.request(route.endpoint());
+    let plan = app.faults.plan();
+    if !plan.latency.is_zero() {
+        tokio::time::sleep(plan.latency).await;
+    }
+    let injected = match plan.failure {
+        Some(FailureKind::Drop) => {
+            app.stats.fault(FailureKind::Drop);
+            tracing::debug!(?route, "fault: dropping the connection");
+            return Err(DropConnection);
+        }
+        Some(kind @ FailureKind::Code41) => Some((
+            kind,
+            ApiError::new(codes::NETWORK_41, "network error, please retry"),
+        )),
+        Some(kind @ FailureKind::Code960000) => Some((
+            kind,
+            ApiError::new(
+                codes::NETWORK_960000,
+                "internal network error, please retry",
+            ),
+        )),
+        Some(kind @ FailureKind::RateLimit) => Some((
+            kind,
+            ApiError::new(
+                codes::RATE_LIMITED,
+                "too many requests this minute, please retry later",
+            ),
+        )),
+        Some(FailureKind::Html502) => {
+            app.stats.fault(FailureKind::Html502);
+            return Ok(body::html_502());
+        }
+        Some(FailureKind::Truncated) | None => None,
+    };
+    if let Some((kind, error)) = injected {
+        app.stats.fault(kind);
+        app.stats.error(error.code);
+        return Ok(body::error(&error));
+    }
+    let is_dismiss = matches!(route, Route::Dismiss(_));
+    let response = match handle(app, route, request, &plan).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(code = error.code, message = %error.message, "error answer");
+            app.stats.error(error.code);
+            body::error(&error)
+        }
+    };
+    if is_dismiss && !plan.latency_after_dismiss.is_zero() {
+        // The dismiss is committed; only the answer is late.
+        tokio::time::sleep(plan.latency_after_dismiss).await;
+    }
+    if plan.failure == Some(FailureKind::Truncated) {
+        app.stats.fault(FailureKind::Truncated);
+        return Ok(body::truncate(response));
+    }
+    Ok(response)
+}
+
+/// Reads, authenticates and handles an API request.
+async fn handle<B>(
+    app: &App,
+    route: Route,
+    request: Request<B>,
+    plan: &Plan,
+) -> Result<SimResponse, ApiError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    match route {
+        Route::NotFound => {
+            return Err(ApiError::new(codes::INVALID_PARAMETER, "no such API: the simulator serves POST /v1/meetings/{meetingId}/dismiss and GET /v1/meetings/{meetingId}")
+                .with_status(StatusCode::NOT_FOUND));
+        }
+        Route::MethodNotAllowed => {
+            return Err(
+                ApiError::new(codes::INVALID_PARAMETER, "method not allowed on this path")
+                    .with_status(StatusCode::METHOD_NOT_ALLOWED),
+            );
+        }
+        Route::Dismiss(_) | Route::Lookup(_) => {}
+    }
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, app.max_body_bytes).await?;
+    // The signature covers the path and query exactly as they came, undecoded.
+    let uri = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let now = app.clock.now_unix_millis();
+    let caller = app.auth.authenticate(
+        &RequestParts {
+            method: parts.method.as_str(),
+            uri,
+            headers: &parts.headers,
+            body: &body,
+        },
+        now,
+        &app.replay,
+    )?;
+    if let Some(limit) = plan.rate_limit_per_minute
+        && !app.limiter.allow(caller.rate_key(), limit, now)
+    {
+        return Err(ApiError::new(
+            codes::RATE_LIMITED,
+            format!("rate limit of {limit} requests a minute reached, please retry later"),
+        ));
+    }
+    match route {
+        Route::Dismiss(id) => {
+            let params = DismissParams::parse(&body)?;
+            let done = handlers::dismiss(&app.store, &caller, &id, &params)?;
+            app.stats.dismissal();
+            tracing::debug!(meeting_id = %id, ?done, "dismissed");
+            let answer: &'static [u8] = if app.empty_object_success { b"{}" } else { b"" };
+            Ok(body::json(StatusCode::OK, Bytes::from_static(answer)))
+        }
+        Route::Lookup(id) => {
+            let params = LookupParams::parse(parts.uri.query())?;
+            let answer = handlers::lookup(&app.store, &caller, &id, &params)?;
+            Ok(body::json(StatusCode::OK, answer))
+        }
+        Route::MethodNotAllowed | Route::NotFound => {
+            Err(ApiError::new(codes::INVALID_PARAMETER, "no such API"))
+        }
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes (HTTP 413 beyond).
+pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, ApiError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::invalid(
+            "body",
+            format!("is larger than {limit} bytes"),
+        )
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)),
+        Err(e) => Err(ApiError::invalid("body", format!("could not be read: {e}"))),
+    }
+}
+
+/// How long the server waits for open connections to finish when it shuts down.
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(
+            Route::of(&Method::POST, "/v1/meetings/123/dismiss"),
+            Route::Dismiss("123".into())
+        );
+        assert_eq!(
+            Route::of(&Method::GET, "/v1/meetings/123"),
+            Route::Lookup("123".into())
+        );
+        assert_eq!(
+            Route::of(&Method::GET, "/v1/meetings/123/dismiss"),
+            Route::MethodNotAllowed
+        );
+        assert_eq!(
+            Route::of(&Method::POST, "/v1/meetings/123"),
+            Route::MethodNotAllowed
+        );
+        assert_eq!(
+            Route::of(&Method::POST, "/v1/meetings//dismiss"),
+            Route::NotFound
+        );
+        assert_eq!(Route::of(&Method::GET, "/v1/meetings/"), Route::NotFound);
+        assert_eq!(Route::of(&Method::GET, "/v1/meetings/1/2"), Route::NotFound);
+        assert_eq!(Route::of(&Method::GET, "/v2/meetings/1"), Route::NotFound);
+    }
+}
