@@ -2,6 +2,7 @@
 //! proxy's HTML 502 page, and truncated answers.
 
 use std::convert::Infallible;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -17,11 +18,21 @@ use crate::api_error::ApiError;
 pub(crate) enum SimBody {
     /// The bytes, sent whole.
     Full(Option<Bytes>),
-    /// The bytes that are sent of a longer answer. Its size is reported as unknown, so hyper
-    /// keeps the promised `Content-Length` header, finds the body short and closes the
-    /// connection.
-    Truncated(Option<Bytes>),
+    /// Part of a longer answer; see [`Truncated`].
+    Truncated(Truncated),
 }
+
+/// The bytes sent of a longer answer. Its size is reported as unknown, so hyper keeps the
+/// promised `Content-Length` header. After the bytes the body stalls briefly, so hyper flushes
+/// the head and the bytes, then ends; hyper finds it short and closes the connection.
+#[derive(Debug)]
+pub(crate) struct Truncated {
+    sent: Option<Bytes>,
+    stall: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// How long a truncated body stalls before it ends: long enough for hyper to flush.
+const TRUNCATED_STALL: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Body for SimBody {
     type Data = Bytes;
@@ -29,16 +40,27 @@ impl Body for SimBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let slot = match self.get_mut() {
-            SimBody::Full(slot) | SimBody::Truncated(slot) => slot,
-        };
-        Poll::Ready(
-            slot.take()
-                .filter(|b| !b.is_empty())
-                .map(|b| Ok(Frame::data(b))),
-        )
+        match self.get_mut() {
+            SimBody::Full(slot) => Poll::Ready(
+                slot.take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
+            SimBody::Truncated(t) => {
+                if let Some(bytes) = t.sent.take().filter(|b| !b.is_empty()) {
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
+                let stall = t
+                    .stall
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(TRUNCATED_STALL)));
+                match stall.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(None),
+                }
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
@@ -113,13 +135,17 @@ pub(crate) fn html_502() -> SimResponse {
 pub(crate) fn truncate(response: SimResponse) -> SimResponse {
     let (mut parts, body) = response.into_parts();
     let whole = match body {
-        SimBody::Full(Some(b)) | SimBody::Truncated(Some(b)) => b,
-        SimBody::Full(None) | SimBody::Truncated(None) => Bytes::new(),
+        SimBody::Full(bytes) => bytes.unwrap_or_default(),
+        SimBody::Truncated(t) => t.sent.unwrap_or_default(),
     };
     let promised = whole.len() + 32;
     let sent = whole.slice(..whole.len() / 2);
     parts
         .headers
         .insert(CONTENT_LENGTH, HeaderValue::from(promised));
-    Response::from_parts(parts, SimBody::Truncated(Some(sent)))
+    let body = Truncated {
+        sent: Some(sent),
+        stall: None,
+    };
+    Response::from_parts(parts, SimBody::Truncated(body))
 }

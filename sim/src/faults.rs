@@ -76,8 +76,9 @@ pub struct FailNext {
 pub struct Faults {
     /// Delay before handling each API request, in milliseconds.
     pub latency_ms: u64,
-    /// Delay after handling a dismiss and before answering, in milliseconds: the dismiss is
+    /// Delay after a successful dismiss and before answering, in milliseconds: the dismiss is
     /// committed, then the answer is late (a client timeout fires after the meeting ended).
+    /// Refused dismisses are answered at once.
     pub latency_after_dismiss_ms: u64,
     /// Share of API requests whose connection is dropped without an answer (0 to 1).
     pub drop_share: f64,
@@ -115,7 +116,7 @@ impl Faults {
         self
     }
 
-    /// Delays the answer to every dismiss by `latency` after the dismiss was handled.
+    /// Delays the answer to every successful dismiss by `latency` after it was committed.
     pub fn latency_after_dismiss(mut self, latency: Duration) -> Self {
         self.latency_after_dismiss_ms = duration_ms(latency);
         self

@@ -374,6 +374,8 @@ async fn serve_connection(stream: TcpStream, app: Arc<App>, mut shutdown: watch:
     let service = service_fn(move |request| service::serve(Arc::clone(&app), request));
     let connection = http1::Builder::new()
         .keep_alive(true)
+        // A client may shut its write side after the request and still wait for the answer.
+        .half_close(true)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {

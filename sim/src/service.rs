@@ -193,7 +193,9 @@ where
         return Ok(body::error(&error));
     }
     let is_dismiss = matches!(route, Route::Dismiss(_));
-    let response = match handle(app, route, request, &plan).await {
+    let result = handle(app, route, request, &plan).await;
+    let committed = is_dismiss && result.is_ok();
+    let response = match result {
         Ok(response) => response,
         Err(error) => {
             tracing::debug!(code = error.code, message = %error.message, "error answer");
@@ -201,8 +203,9 @@ where
             body::error(&error)
         }
     };
-    if is_dismiss && !plan.latency_after_dismiss.is_zero() {
-        // The dismiss is committed; only the answer is late.
+    if committed && !plan.latency_after_dismiss.is_zero() {
+        // The dismiss is committed; only the answer is late. Refusals (e.g. a retry finding
+        // the meeting ended) are not delayed, so a client can confirm what happened.
         tokio::time::sleep(plan.latency_after_dismiss).await;
     }
     if plan.failure == Some(FailureKind::Truncated) {
