@@ -108,7 +108,8 @@ impl<'a> Checker<'_, 'a> {
             .unwrap_or_default()
         {
             // A referenced example is reported where its value is written.
-            let Some((example, ptr)) = self.ctx.deref(&e.value, &join(&examples_ptr, &e.key)) else {
+            let Some((example, ptr)) = self.ctx.deref(&e.value, &join(&examples_ptr, &e.key))
+            else {
                 continue;
             };
             if let Some(value) = example.get("value") {
@@ -301,7 +302,10 @@ fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> 
             out.insert(flag.into(), n);
         }
     }
-    if let Some(n) = obj.get("multipleOf").filter(|v| v.as_f64().is_some_and(|f| f > 0.0)) {
+    if let Some(n) = obj
+        .get("multipleOf")
+        .filter(|v| v.as_f64().is_some_and(|f| f > 0.0))
+    {
         out.insert("multipleOf".into(), n.clone());
     }
     for key in [

@@ -144,7 +144,11 @@ fn path_form(key: &str, ptr: &str, out: &mut Findings) -> Option<Vec<Segment>> {
         match parse_segment(segment) {
             Ok(parts) => segments.push(parts),
             Err(why) => {
-                out.add(Rule::PathTemplateInvalid, ptr, format!("path `{key}`: {why}"));
+                out.add(
+                    Rule::PathTemplateInvalid,
+                    ptr,
+                    format!("path `{key}`: {why}"),
+                );
                 return None;
             }
         }
@@ -169,9 +173,14 @@ fn template_parameters(ctx: &Ctx, info: &PathInfo, out: &mut Findings) {
     let template: HashSet<&str> = names.iter().copied().collect();
 
     // Path parameters declared in a list, reporting the unused ones as we go.
-    let mut declared_in = |list_ptr: String, list: Option<&Node>, out: &mut Findings| {
+    let declared_in = |list_ptr: String, list: Option<&Node>, out: &mut Findings| {
         let mut declared = HashSet::new();
-        for (i, p) in list.and_then(Node::as_seq).unwrap_or_default().iter().enumerate() {
+        for (i, p) in list
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let ptr = join_index(&list_ptr, i);
             if let Some((name, location)) = parameter_key(ctx, p, &ptr)
                 && location == "path"
@@ -193,7 +202,12 @@ fn template_parameters(ctx: &Ctx, info: &PathInfo, out: &mut Findings) {
         info.item.get("parameters"),
         out,
     );
-    for op in ctx.index.operations.iter().filter(|o| o.path_ptr == info.ptr) {
+    for op in ctx
+        .index
+        .operations
+        .iter()
+        .filter(|o| o.path_ptr == info.ptr)
+    {
         let op_declared = declared_in(join(&op.ptr, "parameters"), op.node.get("parameters"), out);
         let mut missing: Vec<&str> = template
             .iter()

@@ -110,9 +110,10 @@ fn body_kind(ctx: &Ctx, response: &Node, ptr: &str) -> Option<BodyKind> {
         return Some(BodyKind::None);
     };
     // progenitor types `application/json` (with parameters) and treats the rest as raw bytes.
-    let json = content.unwrap_or_default().iter().find(|e| {
-        e.key == "application/json" || e.key.starts_with("application/json;")
-    });
+    let json = content
+        .unwrap_or_default()
+        .iter()
+        .find(|e| e.key == "application/json" || e.key.starts_with("application/json;"));
     let Some(json) = json else {
         return Some(BodyKind::Raw(first.key.clone()));
     };
@@ -120,7 +121,7 @@ fn body_kind(ctx: &Ctx, response: &Node, ptr: &str) -> Option<BodyKind> {
     Some(BodyKind::Json(match json.value.get("schema") {
         None => "without a schema".to_string(),
         Some(schema) => match ctx.deref(schema, &schema_ptr) {
-            Some((schema, resolved)) if resolved != schema_ptr => format!("#{resolved}"),
+            Some((_, resolved)) if resolved != schema_ptr => format!("#{resolved}"),
             Some((schema, _)) => format!("inline {}", schema.to_json()),
             None => format!("{schema_ptr} (unresolved)"),
         },
@@ -228,9 +229,12 @@ pub fn check_openapiv3(ctx: &Ctx, out: &mut Findings) {
             line: l.line(),
             col: l.column(),
         });
+        let pointer = pos
+            .and_then(|pos| ctx.root.pointer_at(pos))
+            .unwrap_or_default();
         out.0.push(Finding {
             rule: Rule::ProgenitorParse,
-            pointer: String::new(),
+            pointer,
             message: format!("openapiv3 (progenitor's reader) rejects the document: {err}"),
             pos,
         });

@@ -16,19 +16,12 @@ pub struct Problem {
     pub pointer: String,
     /// What is wrong.
     pub message: String,
-    /// The keyword location in the schema, to recognise well-known checks.
-    pub schema_path: String,
 }
 
 /// Explains one error (several problems for an unknown-fields error).
 pub fn explain(err: &ValidationError<'_>) -> Vec<Problem> {
     let pointer = err.instance_path().as_str().to_string();
-    let schema_path = err.schema_path().as_str().to_string();
-    let problem = |pointer: String, message: String| Problem {
-        pointer,
-        message,
-        schema_path: schema_path.clone(),
-    };
+    let problem = |pointer: String, message: String| Problem { pointer, message };
     let instance = err.instance();
     let message = match err.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -163,11 +156,7 @@ fn best_branch<'e>(
     context
         .iter()
         .filter(|b| !b.is_empty() && !wrong_type_here(b))
-        .max_by(|a, b| {
-            depth(a)
-                .cmp(&depth(b))
-                .then_with(|| b.len().cmp(&a.len()))
-        })
+        .max_by(|a, b| depth(a).cmp(&depth(b)).then_with(|| b.len().cmp(&a.len())))
 }
 
 /// "unknown field" with a hint for the two maps whose keys have a fixed form.

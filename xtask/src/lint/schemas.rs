@@ -119,7 +119,10 @@ fn required(ctx: &Ctx, i: usize, out: &mut Findings) {
     let mut defined = HashSet::new();
     collect_properties(ctx, site.node, &site.ptr, &mut defined, 0);
     // A member of `allOf` may require what its parent or a sibling defines.
-    if let Some(parent) = site.composition_parent.and_then(|p| ctx.index.schemas.get(p)) {
+    if let Some(parent) = site
+        .composition_parent
+        .and_then(|p| ctx.index.schemas.get(p))
+    {
         collect_properties(ctx, parent.node, &parent.ptr, &mut defined, 0);
     }
     let required_ptr = join(&site.ptr, "required");

@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
 
+use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Validator};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::rules::Rule;
 use super::schema_errors::explain;
@@ -150,7 +151,10 @@ fn reference_switch(alternatives: &[Value]) -> Option<Value> {
     // `additionalProperties` may also be a boolean: test plain `{type: T}` alternatives first.
     let simple: Vec<Value> = others
         .iter()
-        .filter(|a| a.as_object().is_some_and(|o| o.len() == 1 && o.contains_key("type")))
+        .filter(|a| {
+            a.as_object()
+                .is_some_and(|o| o.len() == 1 && o.contains_key("type"))
+        })
         .cloned()
         .collect();
     others.retain(|a| !simple.contains(a));
@@ -180,7 +184,13 @@ fn discriminated_chain(alternatives: &[Value], definitions: &Value) -> Option<Va
         })
         .collect::<Option<_>>()?;
     let single_value = |def: &Value, field: &str| -> Option<Value> {
-        match def.get("properties")?.get(field)?.get("enum")?.as_array()?.as_slice() {
+        match def
+            .get("properties")?
+            .get(field)?
+            .get("enum")?
+            .as_array()?
+            .as_slice()
+        {
             [one] => Some(one.clone()),
             _ => None,
         }
@@ -220,12 +230,20 @@ pub fn check_schema(ctx: &Ctx, out: &mut Findings) {
     };
     let mut count = 0;
     for err in validator.iter_errors(ctx.json) {
+        // `parameter-duplicate` reports repeated parameters one by one, by (name, in).
+        if matches!(err.kind(), ValidationErrorKind::UniqueItems)
+            && err.instance_path().as_str().ends_with("/parameters")
+        {
+            continue;
+        }
         for problem in explain(&err) {
             if count == MAX_SCHEMA_FINDINGS {
                 out.add(
                     Rule::Oas3Schema,
                     "",
-                    format!("more than {MAX_SCHEMA_FINDINGS} schema errors; the rest are not shown"),
+                    format!(
+                        "more than {MAX_SCHEMA_FINDINGS} schema errors; the rest are not shown"
+                    ),
                 );
                 return;
             }
@@ -396,7 +414,8 @@ fn responses(ctx: &Ctx, out: &mut Findings) {
                 let k = e.key.as_bytes();
                 k.len() == 3
                     && k[0] == class as u8
-                    && (k[1..].iter().all(u8::is_ascii_digit) || e.key[1..].eq_ignore_ascii_case("xx"))
+                    && (k[1..].iter().all(u8::is_ascii_digit)
+                        || e.key[1..].eq_ignore_ascii_case("xx"))
             })
         };
         if !has_class('2') {
@@ -444,7 +463,11 @@ fn servers(ctx: &Ctx, out: &mut Findings) {
     for (ptr, list) in lists {
         let Some(items) = list.as_seq() else { continue };
         if items.is_empty() {
-            out.add(Rule::ServersEmpty, ptr.clone(), "`servers` is an empty list");
+            out.add(
+                Rule::ServersEmpty,
+                ptr.clone(),
+                "`servers` is an empty list",
+            );
         }
         for (i, server) in items.iter().enumerate() {
             if let Some(url) = server.str_at("url")
@@ -617,7 +640,7 @@ mod tests {
         let mut schema: Value = serde_yaml::from_str(OAS_SCHEMA_YAML).expect("schema parses");
         adapt_oas_schema(&mut schema);
         let text = serde_json::to_string(&schema).expect("serializes");
-        assert!(!text.contains("\"oneOf\""), "a oneOf is left: {text}");
-        let _unused: Map<String, Value> = Map::new();
+        // `"oneOf":{` is the Schema object's own `oneOf` property, not the keyword.
+        assert!(!text.contains("\"oneOf\":["), "a oneOf keyword is left");
     }
 }

@@ -18,8 +18,6 @@ pub struct Operation<'a> {
     pub path: &'a str,
     /// The pointer of the path item.
     pub path_ptr: String,
-    /// The path item.
-    pub item: &'a Node,
     /// The method key, e.g. `get`.
     pub method: &'a str,
     /// The pointer of the operation.
@@ -151,7 +149,6 @@ impl<'a> Index<'a> {
                 self.operations.push(Operation {
                     path,
                     path_ptr: ptr.to_string(),
-                    item: node,
                     method,
                     ptr: op_ptr.clone(),
                     node: op,
@@ -194,7 +191,12 @@ impl<'a> Index<'a> {
     }
 
     fn parameters_list(&mut self, ptr: &str, list: Option<&'a Node>) {
-        for (i, p) in list.and_then(Node::as_seq).unwrap_or_default().iter().enumerate() {
+        for (i, p) in list
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             self.parameter(&join_index(ptr, i), p);
         }
     }

@@ -203,6 +203,34 @@ impl Node {
         pos
     }
 
+    /// The pointer of the node (or mapping entry) that starts exactly at `pos`, if any: maps a
+    /// position reported by another parser back to the tree.
+    pub fn pointer_at(&self, pos: Pos) -> Option<String> {
+        self.pointer_at_from(pos, "")
+    }
+
+    fn pointer_at_from(&self, pos: Pos, here: &str) -> Option<String> {
+        match &self.kind {
+            Kind::Map(entries) => entries.iter().find_map(|e| {
+                let ptr = join(here, &e.key);
+                if e.key_pos == pos {
+                    Some(ptr)
+                } else {
+                    e.value.pointer_at_from(pos, &ptr)
+                }
+            }),
+            Kind::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
+                let ptr = join_index(here, i);
+                if item.pos == pos {
+                    Some(ptr)
+                } else {
+                    item.pointer_at_from(pos, &ptr)
+                }
+            }),
+            _ => (self.pos == pos).then(|| here.to_string()),
+        }
+    }
+
     /// The node at `pointer`, if it exists.
     pub fn at(&self, pointer: &str) -> Option<&Node> {
         let mut node = self;
@@ -369,23 +397,24 @@ impl Builder {
                 let pointer = self.child_pointer();
                 self.count(1)?;
                 self.sizes.push(1);
-                self.stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq {
-                        pos,
-                        anchor,
-                        items: Vec::new(),
-                        pointer,
-                    }
-                } else {
-                    Frame::Map {
-                        pos,
-                        anchor,
-                        entries: Vec::new(),
-                        keys: HashSet::new(),
-                        pending_key: None,
-                        pointer,
-                    }
-                });
+                self.stack
+                    .push(if matches!(event, Event::SequenceStart(..)) {
+                        Frame::Seq {
+                            pos,
+                            anchor,
+                            items: Vec::new(),
+                            pointer,
+                        }
+                    } else {
+                        Frame::Map {
+                            pos,
+                            anchor,
+                            entries: Vec::new(),
+                            keys: HashSet::new(),
+                            pending_key: None,
+                            pointer,
+                        }
+                    });
                 Ok(())
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -405,13 +434,23 @@ impl Builder {
                         anchor,
                         entries,
                         ..
-                    }) => (
-                        Node {
-                            pos,
-                            kind: Kind::Map(entries),
-                        },
-                        anchor,
-                    ),
+                    }) => {
+                        // A block mapping's start event comes after its first key was scanned:
+                        // the first key is where the mapping really starts.
+                        let pos = match entries.first() {
+                            Some(e) if (e.key_pos.line, e.key_pos.col) < (pos.line, pos.col) => {
+                                e.key_pos
+                            }
+                            _ => pos,
+                        };
+                        (
+                            Node {
+                                pos,
+                                kind: Kind::Map(entries),
+                            },
+                            anchor,
+                        )
+                    }
                     None => return Ok(()),
                 };
                 if anchor > 0 {
@@ -621,7 +660,10 @@ mod tests {
         assert!(parse(&"[".repeat(10_000)).is_err());
         let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
         assert!(parse(bomb).is_err());
-        assert!(matches!(parse("").expect("empty parses").root.kind, Kind::Null));
+        assert!(matches!(
+            parse("").expect("empty parses").root.kind,
+            Kind::Null
+        ));
         assert!(parse("{[1]: 2}").is_err());
     }
 }

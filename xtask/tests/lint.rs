@@ -1,0 +1,495 @@
+//! Tests of `cargo xtask lint`, run through the built binary.
+//!
+//! Each fixture under `tests/fixtures/` is the clean spec (`clean.yaml`) with one defect; the
+//! table says which rule must report it, at which pointer and line, and no other rule may report
+//! an error there. The table is checked to cover every rule of `--rules`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// (fixture stem, rule, pointer, line).
+const CASES: &[(&str, &str, &str, u64)] = &[
+    ("yaml-duplicate-key", "yaml-duplicate-key", "/info/title", 5),
+    (
+        "oas3-schema",
+        "oas3-schema",
+        "/paths/~1items~1{itemId}/get/responses/4XX",
+        39,
+    ),
+    (
+        "oas3-schema-unknown-field",
+        "oas3-schema",
+        "/paths/~1items~1{itemId}/get/parameters/0/requried",
+        30,
+    ),
+    ("oas3-schema-wrong-type", "oas3-schema", "/info/version", 5),
+    (
+        "ref-unresolved",
+        "ref-unresolved",
+        "/paths/~1items~1{itemId}/get/responses/200/content/application~1json/schema/$ref",
+        38,
+    ),
+    (
+        "ref-siblings",
+        "ref-siblings",
+        "/paths/~1items~1{itemId}/get/responses/200/content/application~1json/schema/description",
+        39,
+    ),
+    (
+        "operation-id-missing",
+        "operation-id-missing",
+        "/paths/~1items~1{itemId}/get",
+        20,
+    ),
+    (
+        "operation-id-duplicate",
+        "operation-id-duplicate",
+        "/paths/~1items/get/operationId",
+        43,
+    ),
+    (
+        "operation-id-url-safe",
+        "operation-id-url-safe",
+        "/paths/~1items~1{itemId}/get/operationId",
+        21,
+    ),
+    (
+        "parameter-duplicate",
+        "parameter-duplicate",
+        "/paths/~1items~1{itemId}/get/parameters/2",
+        37,
+    ),
+    (
+        "response-2xx-missing",
+        "response-2xx-missing",
+        "/paths/~1items~1{itemId}/get/responses",
+        32,
+    ),
+    (
+        "response-4xx-missing",
+        "response-4xx-missing",
+        "/paths/~1items~1{itemId}/get/responses",
+        32,
+    ),
+    ("servers-empty", "servers-empty", "/servers", 13),
+    (
+        "server-trailing-slash",
+        "server-trailing-slash",
+        "/servers/0/url",
+        14,
+    ),
+    (
+        "security-scheme-undefined",
+        "security-scheme-undefined",
+        "/security/0/apiKey",
+        16,
+    ),
+    (
+        "component-unused",
+        "component-unused",
+        "/components/schemas/Unused",
+        53,
+    ),
+    (
+        "path-template-invalid",
+        "path-template-invalid",
+        "/paths/~1items~1{itemId",
+        19,
+    ),
+    (
+        "path-params-undeclared",
+        "path-params-undeclared",
+        "/paths/~1items~1{itemId}/get",
+        20,
+    ),
+    (
+        "path-param-not-required",
+        "path-param-not-required",
+        "/paths/~1items~1{itemId}/get/parameters/0/required",
+        28,
+    ),
+    (
+        "path-param-duplicate",
+        "path-param-duplicate",
+        "/paths/~1items~1{itemId}~1copies~1{itemId}",
+        19,
+    ),
+    (
+        "path-param-unused",
+        "path-param-unused",
+        "/paths/~1items~1{itemId}/get/parameters/1",
+        32,
+    ),
+    ("path-empty", "path-empty", "/paths/~1items~1~1{itemId}", 19),
+    (
+        "path-trailing-slash",
+        "path-trailing-slash",
+        "/paths/~1items~1{itemId}~1",
+        19,
+    ),
+    (
+        "path-query",
+        "path-query",
+        "/paths/~1items~1{itemId}?full=true",
+        19,
+    ),
+    (
+        "paths-identical",
+        "paths-identical",
+        "/paths/~1items~1{id}",
+        41,
+    ),
+    (
+        "paths-ambiguous",
+        "paths-ambiguous",
+        "/paths/~1{kind}~1latest",
+        41,
+    ),
+    (
+        "enum-type-mismatch",
+        "enum-type-mismatch",
+        "/components/schemas/Item/properties/name/enum/1",
+        51,
+    ),
+    (
+        "enum-duplicate",
+        "enum-duplicate",
+        "/components/schemas/Item/properties/name/enum/2",
+        51,
+    ),
+    (
+        "required-undefined",
+        "required-undefined",
+        "/components/schemas/Item/required/1",
+        46,
+    ),
+    (
+        "array-items-missing",
+        "array-items-missing",
+        "/components/schemas/Item/properties/parts",
+        51,
+    ),
+    (
+        "keyword-type-mismatch",
+        "keyword-type-mismatch",
+        "/components/schemas/Item/properties/count/maxLength",
+        53,
+    ),
+    (
+        "nullable-without-type",
+        "nullable-without-type",
+        "/components/schemas/Item/properties/note/nullable",
+        52,
+    ),
+    (
+        "default-invalid",
+        "default-invalid",
+        "/components/schemas/Item/properties/name/default",
+        51,
+    ),
+    (
+        "example-invalid",
+        "example-invalid",
+        "/components/schemas/Item/example/name",
+        52,
+    ),
+    (
+        "example-invalid-media",
+        "example-invalid",
+        "/paths/~1items~1{itemId}/get/responses/200/content/application~1json/examples/spoon/value",
+        42,
+    ),
+    (
+        "example-invalid-parameter",
+        "example-invalid",
+        "/paths/~1items~1{itemId}/get/parameters/1/example",
+        38,
+    ),
+    (
+        "operation-summary",
+        "operation-summary",
+        "/paths/~1items~1{itemId}/get",
+        20,
+    ),
+    (
+        "operation-description",
+        "operation-description",
+        "/paths/~1items~1{itemId}/get",
+        20,
+    ),
+    (
+        "operation-tags",
+        "operation-tags",
+        "/paths/~1items~1{itemId}/get",
+        20,
+    ),
+    (
+        "parameter-description",
+        "parameter-description",
+        "/paths/~1items~1{itemId}/get/parameters/0",
+        26,
+    ),
+    (
+        "property-description",
+        "property-description",
+        "/components/schemas/Item/properties/name",
+        48,
+    ),
+    ("info-contact", "info-contact", "/info", 3),
+    ("info-license", "info-license", "/info", 3),
+    (
+        "tag-undefined",
+        "tag-undefined",
+        "/paths/~1items~1{itemId}/get/tags/0",
+        22,
+    ),
+    ("tag-description", "tag-description", "/tags/0", 16),
+    ("openapi-version", "openapi-version", "/openapi", 2),
+    ("openapi-version-swagger", "openapi-version", "/swagger", 2),
+    (
+        "progenitor-default-response",
+        "progenitor-default-response",
+        "/paths/~1items~1{itemId}/get/responses/default",
+        41,
+    ),
+    (
+        "progenitor-mixed-bodies",
+        "progenitor-mixed-bodies",
+        "/paths/~1items~1{itemId}/get/responses/204",
+        39,
+    ),
+    (
+        "progenitor-parse",
+        "progenitor-parse",
+        "/paths/~1items~1{itemId}",
+        19,
+    ),
+    (
+        "path-id-string",
+        "path-id-string",
+        "/paths/~1items~1{itemId}/get/parameters/0/schema/type",
+        31,
+    ),
+];
+
+fn fixture(stem: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{stem}.yaml"))
+}
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("xtask runs")
+}
+
+/// Lints `path` with `--format json`: (exit code, findings, stderr).
+fn lint_json(path: &Path) -> (i32, Vec<Value>, String) {
+    let path = path.to_str().expect("UTF-8 path");
+    let out = xtask(&["lint", "--format", "json", path]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{path}: {stderr}");
+    let findings: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{path}: stdout is not JSON ({e}): {stdout}"));
+    let findings = findings.as_array().expect("a JSON array").clone();
+    (out.status.code().unwrap_or(-1), findings, stderr)
+}
+
+fn field<'v>(finding: &'v Value, key: &str) -> &'v Value {
+    finding
+        .get(key)
+        .unwrap_or_else(|| panic!("finding without `{key}`: {finding}"))
+}
+
+#[test]
+fn each_fixture_reports_exactly_its_rule_at_its_pointer() {
+    let mut failures = Vec::new();
+    for &(stem, rule, pointer, line) in CASES {
+        let (code, findings, _) = lint_json(&fixture(stem));
+        let hit = findings.iter().find(|f| {
+            field(f, "rule") == rule && field(f, "pointer") == pointer && field(f, "line") == line
+        });
+        if hit.is_none() {
+            failures.push(format!(
+                "{stem}: no {rule} at {pointer} (line {line}); got {findings:#?}"
+            ));
+            continue;
+        }
+        let other_errors: Vec<&Value> = findings
+            .iter()
+            .filter(|f| field(f, "severity") == "error" && field(f, "rule") != rule)
+            .collect();
+        if !other_errors.is_empty() {
+            failures.push(format!("{stem}: other errors {other_errors:#?}"));
+        }
+        let severity = field(hit.expect("checked above"), "severity").clone();
+        let expected_code = if severity == "error" { 1 } else { 0 };
+        if code != expected_code {
+            failures.push(format!(
+                "{stem}: exit code {code}, expected {expected_code}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_has_a_fixture() {
+    let out = xtask(&["lint", "--rules"]);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    let rules: BTreeSet<&str> = table
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(rules.len() >= 40, "{table}");
+    let covered: BTreeSet<&str> = CASES.iter().map(|c| c.1).collect();
+    let missing: Vec<_> = rules.difference(&covered).collect();
+    assert!(missing.is_empty(), "rules without a fixture: {missing:?}");
+    for line in table.lines() {
+        let severity = line.split_whitespace().nth(1);
+        assert!(
+            matches!(severity, Some("error" | "warning")),
+            "no severity: {line}"
+        );
+    }
+}
+
+#[test]
+fn clean_fixture_has_no_findings() {
+    let (code, findings, _) = lint_json(&fixture("clean"));
+    assert_eq!(code, 0);
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn project_spec_lints_clean() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/tencent-meeting.yaml");
+    let (code, findings, _) = lint_json(&spec);
+    assert_eq!(code, 0, "{findings:#?}");
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn json_output_has_the_documented_keys() {
+    let (_, findings, _) = lint_json(&fixture("ref-unresolved"));
+    assert!(!findings.is_empty());
+    for f in &findings {
+        for key in ["rule", "severity", "file", "pointer", "line", "message"] {
+            field(f, key);
+        }
+        assert!(field(f, "line").as_u64().is_some_and(|l| l > 0));
+        assert!(
+            field(f, "file")
+                .as_str()
+                .is_some_and(|p| p.ends_with("ref-unresolved.yaml"))
+        );
+    }
+}
+
+#[test]
+fn text_output_is_file_line_col_severity_rule_message() {
+    let path = fixture("enum-duplicate");
+    let out = xtask(&["lint", path.to_str().expect("UTF-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = format!(
+        "{}:51:31: error[enum-duplicate] enum value \"spoon\" is listed twice",
+        path.display()
+    );
+    assert_eq!(stdout.trim_end(), expected);
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xtask-lint-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+#[test]
+fn unparsable_yaml_exits_2_naming_file_and_line() {
+    let path = temp_file(
+        "broken.yaml",
+        "openapi: 3.0.3\ninfo:\n  title: [unclosed\n  x: y\n",
+    );
+    let out = xtask(&["lint", path.to_str().expect("UTF-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let prefix = format!("{}:", path.display());
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no `file:line:col` message: {stderr}"));
+    let rest = &line[prefix.len()..];
+    let line_no: usize = rest
+        .split(':')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no line number: {line}"));
+    assert!(line_no >= 3, "{line}");
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let out = xtask(&["lint", "/nonexistent/spec.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/spec.yaml"));
+}
+
+#[test]
+fn odd_documents_do_not_panic() {
+    let documents = [
+        ("list.yaml", "- a\n- b\n"),
+        ("scalar.yaml", "42\n"),
+        ("empty.yaml", ""),
+        (
+            "paths-3.yaml",
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: 3\n",
+        ),
+        (
+            "odd-types.yaml",
+            "openapi: 3.0.3\ninfo: []\npaths:\n  /a/{b}:\n    get: 3\n    parameters: {x: 1}\n  /c:\n    get:\n      parameters: [3, {$ref: 4}]\n      responses: []\ncomponents:\n  schemas: 7\n",
+        ),
+        (
+            "odd-schemas.yaml",
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A: {type: [1], enum: 3, required: 5, properties: [], example: 1, default: {}}\n    B: {type: string, pattern: '(', example: x, minLength: -1}\n    C: {$ref: '#/components/schemas/C'}\n    D: {type: array, items: {$ref: '#/components/schemas/D'}, example: [[[]]]}\n",
+        ),
+        (
+            "json.json",
+            "{\"openapi\": \"3.0.3\", \"paths\": {\"/a\": null}}",
+        ),
+        (
+            "alias-bomb.yaml",
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+        ),
+    ];
+    for (name, contents) in documents {
+        let path = temp_file(name, contents);
+        let out = xtask(&[
+            "lint",
+            "--format",
+            "json",
+            path.to_str().expect("UTF-8 path"),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(
+            matches!(out.status.code(), Some(1 | 2)),
+            "{name}: exit {:?}",
+            out.status.code()
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            serde_json::from_str::<Value>(&stdout).is_ok_and(|v| v.is_array()),
+            "{name}: {stdout}"
+        );
+    }
+}
