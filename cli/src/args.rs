@@ -25,6 +25,50 @@ pub enum Command {
     Dismiss(DismissArgs),
     /// Compute the enterprise-secret signature of a request (prints it as the last line).
     Sign(SignArgs),
+    /// Run the local simulator of the service until Ctrl-C; prints its base URL first.
+    Sim(SimArgs),
+    /// Show the client at work against an in-process simulator: every dismiss rule, and two
+    /// refused calls.
+    Demo,
+}
+
+/// `sim`.
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Meetings to create at start: a JSON array of meetings in the shape of POST /_sim/meetings.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// The enterprise ID the simulator accepts [default: the demo value].
+    #[arg(long)]
+    pub app_id: Option<String>,
+    /// The SdkId the simulator requires (none by default: then any SdkId sent is refused).
+    #[arg(long)]
+    pub sdk_id: Option<String>,
+    /// The SecretId the simulator accepts [default: the demo value].
+    #[arg(long)]
+    pub secret_id: Option<String>,
+    /// The SecretKey requests must be signed with [default: the demo value].
+    #[arg(long)]
+    pub secret_key: Option<String>,
+    /// An OAuth2.0 access token and the open id it belongs to, as TOKEN=OPEN_ID (repeatable;
+    /// default: the demo token).
+    #[arg(long = "oauth-token", value_name = "TOKEN=OPEN_ID", value_parser = parse_token)]
+    pub oauth_tokens: Vec<(String, String)>,
+    /// Answer a successful dismiss with `{}` instead of an empty body.
+    #[arg(long)]
+    pub empty_object_success: bool,
+}
+
+fn parse_token(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((token, open_id)) if !token.is_empty() && !open_id.is_empty() => {
+            Ok((token.to_string(), open_id.to_string()))
+        }
+        _ => Err(format!("{s:?} is not TOKEN=OPEN_ID")),
+    }
 }
 
 /// `dismiss`.

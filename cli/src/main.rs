@@ -7,9 +7,11 @@
 mod args;
 mod batch;
 mod credentials;
+mod demo;
 mod dismiss;
 mod outcome;
 mod sign;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Dismiss(args) => dismiss::run(args).await,
             Command::Sign(args) => sign::run(&args, cli.verbose),
+            Command::Sim(args) => sim::run(args).await,
+            Command::Demo => demo::run().await,
         }
     });
     exit.into()

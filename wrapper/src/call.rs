@@ -284,7 +284,7 @@ impl Client {
                 }
                 outcome_unknown |= error.outcome_unknown();
                 if !error.is_retryable() || attempt >= max_attempts {
-                    tracing::warn!(attempt, error = %error, "failed");
+                    tracing::debug!(attempt, error = %error, "failed");
                     return Err(error);
                 }
                 let delay = inner.retry.delay(attempt);

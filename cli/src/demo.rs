@@ -1,0 +1,164 @@
+//! `tencent-meeting demo`: the main job on the embedded default. Starts an in-process simulator,
+//! dismisses a one-time, a quick and a recurring meeting through the client, showing each rule
+//! at work, then two calls the service refuses. Exits 0 only if everything happened as shown.
+
+use tencent_meeting::{
+    Client, Credentials, Dismissed, Error, Instance, MeetingKind, Operator, Refusal, RetryPolicy,
+};
+use tencent_meeting_sim::{MeetingSpec, SimCredentials, Simulator};
+
+use crate::outcome::{self, Exit};
+
+const CREATOR: &str = "alice";
+
+pub async fn run() -> Exit {
+    match demo().await {
+        Ok(()) => {
+            println!("\ndemo finished: every rule behaved as shown");
+            Exit::Ok
+        }
+        Err(message) => {
+            eprintln!("\ndemo failed: {message}");
+            Exit::Api
+        }
+    }
+}
+
+async fn demo() -> Result<(), String> {
+    let sim = Simulator::builder()
+        .start()
+        .await
+        .map_err(|e| format!("the simulator could not start: {e}"))?;
+    let creds = sim.credentials().clone();
+    println!("simulator listening on {} (demo credentials, nothing leaves this machine)", sim.base_url());
+
+    let one_time = create(&sim, MeetingSpec::new(CREATOR).subject("Design review"))?;
+    let quick = create(&sim, MeetingSpec::new(CREATOR).quick().subject("Quick call"))?;
+    let recurring = create(
+        &sim,
+        MeetingSpec::new(CREATOR)
+            .recurring(["1700000001", "1700000002", "1700000003"], 2)
+            .subject("Weekly sync"),
+    )?;
+    let client = client(&sim, &creds, &creds.secret_key)?;
+    let base = |id: &str| {
+        client
+            .dismiss_meeting(id)
+            .operator(Operator::user_id(CREATOR))
+            .instance(Instance::Pc)
+            .reason_code(1)
+            .reason_detail("demo")
+    };
+
+    section("1. A one-time meeting, looked up first");
+    let d = base(&one_time).lookup().send().await.map_err(|e| unexpected(&e))?;
+    show(&d);
+    expect(!sim_view(&sim, &one_time)?.code_reclaimed, "the one-time meeting keeps its code")?;
+
+    section("2. A quick meeting: the service always reclaims its code");
+    println!("asked for retrieve_code = 0 ...");
+    let d = base(&quick).kind(MeetingKind::Quick).send().await.map_err(|e| unexpected(&e))?;
+    show(&d);
+    expect(d.retrieve_code_overridden, "the client raised retrieve_code to 1")?;
+    expect(sim_view(&sim, &quick)?.code_reclaimed, "the simulator reclaimed the quick meeting's code")?;
+
+    section("3. A recurring meeting: by master ID, keeping its code while sub-meetings remain");
+    println!("dismissing by the sub-meeting ID 1700000002 ...");
+    match base("1700000002").lookup().send().await {
+        Err(e @ Error::Refused(Refusal::SubMeetingId { .. })) => println!("refused: {e}"),
+        other => return Err(format!("expected the sub-meeting ID to be refused, got {other:?}")),
+    }
+    println!("dismissing by the master ID {recurring} with retrieve_code = 1 ...");
+    match base(&recurring).retrieve_code(true).lookup().send().await {
+        Err(e @ Error::Refused(Refusal::SubMeetingsRemain { .. })) => println!("refused: {e}"),
+        other => return Err(format!("expected retrieve_code = 1 to be refused, got {other:?}")),
+    }
+    println!("the fix: the master ID, retrieve_code = 0 ...");
+    let d = base(&recurring).lookup().send().await.map_err(|e| unexpected(&e))?;
+    show(&d);
+    let view = sim_view(&sim, &recurring)?;
+    expect(!view.code_reclaimed && !view.sub_meetings_blocked, "the later sub-meetings can still run")?;
+
+    section("4. Calls the service refuses");
+    let target = create(&sim, MeetingSpec::new(CREATOR).subject("Still running"))?;
+    println!("signed with the wrong secret key ...");
+    let wrong_key = client(&sim, &creds, "not-the-secret-key")?;
+    let err = wrong_key
+        .dismiss_meeting(&target)
+        .operator(Operator::user_id(CREATOR))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .send()
+        .await
+        .err();
+    show_refusal(err, 200003)?;
+    println!("dismissed by someone who did not create it ...");
+    let err = client
+        .dismiss_meeting(&target)
+        .operator(Operator::user_id("mallory"))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .send()
+        .await
+        .err();
+    show_refusal(err, 9042)?;
+    expect(sim_view(&sim, &target)?.dismiss_count == 0, "the meeting is still running")?;
+
+    let stats = sim.stats();
+    println!(
+        "\nsimulator: {} requests, {} dismissals, errors by code {:?}",
+        stats.requests, stats.dismissals, stats.errors_by_code
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+fn client(sim: &Simulator, creds: &SimCredentials, secret_key: &str) -> Result<Client, String> {
+    Client::builder()
+        .base_url(sim.base_url())
+        .credentials(
+            Credentials::enterprise(&creds.app_id, &creds.secret_id, secret_key).map_err(|e| e.to_string())?,
+        )
+        .retry(RetryPolicy::none())
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn create(sim: &Simulator, spec: MeetingSpec) -> Result<String, String> {
+    sim.create_meeting(spec).map_err(|e| e.to_string())
+}
+
+fn sim_view(sim: &Simulator, id: &str) -> Result<tencent_meeting_sim::MeetingView, String> {
+    sim.meeting(id).ok_or_else(|| format!("the simulator lost meeting {id}"))
+}
+
+fn section(title: &str) {
+    println!("\n== {title}");
+}
+
+fn show(d: &Dismissed) {
+    println!("{}", outcome::dismissed_text(d));
+}
+
+fn show_refusal(err: Option<Error>, code: i64) -> Result<(), String> {
+    match err {
+        Some(e @ Error::Api { .. }) if matches!(e, Error::Api { code: c, .. } if c == code) => {
+            println!("refused as expected: {e}");
+            Ok(())
+        }
+        other => Err(format!("expected API error {code}, got {other:?}")),
+    }
+}
+
+fn expect(condition: bool, what: &str) -> Result<(), String> {
+    if condition {
+        println!("  ✓ {what}");
+        Ok(())
+    } else {
+        Err(format!("expected: {what}"))
+    }
+}
+
+fn unexpected(e: &Error) -> String {
+    format!("unexpected error: {e}")
+}

@@ -1,0 +1,55 @@
+//! `tencent-meeting sim`: the simulator as a process, for your own integration tests.
+
+use std::io::Write as _;
+
+use tencent_meeting_sim::{SimCredentials, Simulator};
+
+use crate::args::SimArgs;
+use crate::outcome::Exit;
+
+pub async fn run(args: SimArgs) -> Exit {
+    let mut credentials = SimCredentials::demo();
+    if let Some(v) = args.app_id {
+        credentials.app_id = v;
+    }
+    if let Some(v) = args.secret_id {
+        credentials.secret_id = v;
+    }
+    if let Some(v) = args.secret_key {
+        credentials.secret_key = v;
+    }
+    credentials.sdk_id = args.sdk_id;
+    if !args.oauth_tokens.is_empty() {
+        credentials.oauth_tokens = args.oauth_tokens.into_iter().collect();
+    }
+    let mut builder = Simulator::builder()
+        .bind(args.addr)
+        .credentials(credentials)
+        .empty_object_success(args.empty_object_success);
+    if let Some(seed) = args.seed {
+        builder = builder.seed_file(seed);
+    }
+    let sim = match builder.start().await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("error: the simulator could not start: {e}");
+            return Exit::Usage;
+        }
+    };
+    // The base URL goes first, alone on its line, so scripts can read it.
+    println!("{}", sim.base_url());
+    println!("{}", sim.credentials());
+    println!(
+        "admin API: {0}/_sim/meetings (POST to create, GET to list), {0}/_sim/stats, {0}/_sim/faults",
+        sim.base_url()
+    );
+    println!("serving until Ctrl-C");
+    let _ = std::io::stdout().flush();
+    match sim.run_until_ctrl_c().await {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Transport
+        }
+    }
+}
