@@ -40,7 +40,7 @@ async fn demo() -> Result<(), String> {
             .recurring(["1700000001", "1700000002", "1700000003"], 2)
             .subject("Weekly sync"),
     )?;
-    let client = client(&sim, &creds, &creds.secret_key)?;
+    let client = client_for(&sim, &creds, &creds.secret_key)?;
     let base = |id: &str| {
         client
             .dismiss_meeting(id)
@@ -82,7 +82,7 @@ async fn demo() -> Result<(), String> {
     section("4. Calls the service refuses");
     let target = create(&sim, MeetingSpec::new(CREATOR).subject("Still running"))?;
     println!("signed with the wrong secret key ...");
-    let wrong_key = client(&sim, &creds, "not-the-secret-key")?;
+    let wrong_key = client_for(&sim, &creds, "not-the-secret-key")?;
     let err = wrong_key
         .dismiss_meeting(&target)
         .operator(Operator::user_id(CREATOR))
@@ -113,7 +113,7 @@ async fn demo() -> Result<(), String> {
     Ok(())
 }
 
-fn client(sim: &Simulator, creds: &SimCredentials, secret_key: &str) -> Result<Client, String> {
+fn client_for(sim: &Simulator, creds: &SimCredentials, secret_key: &str) -> Result<Client, String> {
     Client::builder()
         .base_url(sim.base_url())
         .credentials(
