@@ -84,7 +84,11 @@ pub async fn run(client: &Client, args: &DismissArgs, path: &Path) -> Exit {
     eprintln!(
         "summary: {} meeting(s): {ok} {}, {failed} failed",
         ok + failed,
-        if args.dry_run { "prepared" } else { "dismissed" }
+        if args.dry_run {
+            "prepared"
+        } else {
+            "dismissed"
+        }
     );
     worst
 }
@@ -125,7 +129,9 @@ async fn progress_bar(path: &Path) -> ProgressBar {
         }
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} meetings, {per_sec}, eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} meetings, {per_sec}, eta {eta}")
+    {
         bar.set_style(style);
     }
     bar

@@ -21,12 +21,14 @@ pub const OPEN_ID: &str = "TENCENT_MEETING_OPEN_ID";
 pub fn from_env() -> Result<Credentials, String> {
     let var = |name: &str| env::var(name).ok().filter(|v| !v.is_empty());
     if let Some(token) = var(ACCESS_TOKEN) {
-        let open_id = var(OPEN_ID).ok_or_else(|| format!("{ACCESS_TOKEN} is set, so {OPEN_ID} is required too"))?;
+        let open_id = var(OPEN_ID)
+            .ok_or_else(|| format!("{ACCESS_TOKEN} is set, so {OPEN_ID} is required too"))?;
         return Credentials::oauth2(token, open_id).map_err(|e| e.to_string());
     }
     match (var(APP_ID), var(SECRET_ID), var(SECRET_KEY)) {
         (Some(app_id), Some(secret_id), Some(secret_key)) => {
-            let credentials = Credentials::enterprise(app_id, secret_id, secret_key).map_err(|e| e.to_string())?;
+            let credentials = Credentials::enterprise(app_id, secret_id, secret_key)
+                .map_err(|e| e.to_string())?;
             match var(SDK_ID) {
                 Some(sdk_id) => credentials.with_sdk_id(sdk_id).map_err(|e| e.to_string()),
                 None => Ok(credentials),

@@ -30,10 +30,16 @@ async fn demo() -> Result<(), String> {
         .await
         .map_err(|e| format!("the simulator could not start: {e}"))?;
     let creds = sim.credentials().clone();
-    println!("simulator listening on {} (demo credentials, nothing leaves this machine)", sim.base_url());
+    println!(
+        "simulator listening on {} (demo credentials, nothing leaves this machine)",
+        sim.base_url()
+    );
 
     let one_time = create(&sim, MeetingSpec::new(CREATOR).subject("Design review"))?;
-    let quick = create(&sim, MeetingSpec::new(CREATOR).quick().subject("Quick call"))?;
+    let quick = create(
+        &sim,
+        MeetingSpec::new(CREATOR).quick().subject("Quick call"),
+    )?;
     let recurring = create(
         &sim,
         MeetingSpec::new(CREATOR)
@@ -51,33 +57,65 @@ async fn demo() -> Result<(), String> {
     };
 
     section("1. A one-time meeting, looked up first");
-    let d = base(&one_time).lookup().send().await.map_err(|e| unexpected(&e))?;
+    let d = base(&one_time)
+        .lookup()
+        .send()
+        .await
+        .map_err(|e| unexpected(&e))?;
     show(&d);
-    expect(!sim_view(&sim, &one_time)?.code_reclaimed, "the one-time meeting keeps its code")?;
+    expect(
+        !sim_view(&sim, &one_time)?.code_reclaimed,
+        "the one-time meeting keeps its code",
+    )?;
 
     section("2. A quick meeting: the service always reclaims its code");
     println!("asked for retrieve_code = 0 ...");
-    let d = base(&quick).kind(MeetingKind::Quick).send().await.map_err(|e| unexpected(&e))?;
+    let d = base(&quick)
+        .kind(MeetingKind::Quick)
+        .send()
+        .await
+        .map_err(|e| unexpected(&e))?;
     show(&d);
-    expect(d.retrieve_code_overridden, "the client raised retrieve_code to 1")?;
-    expect(sim_view(&sim, &quick)?.code_reclaimed, "the simulator reclaimed the quick meeting's code")?;
+    expect(
+        d.retrieve_code_overridden,
+        "the client raised retrieve_code to 1",
+    )?;
+    expect(
+        sim_view(&sim, &quick)?.code_reclaimed,
+        "the simulator reclaimed the quick meeting's code",
+    )?;
 
     section("3. A recurring meeting: by master ID, keeping its code while sub-meetings remain");
     println!("dismissing by the sub-meeting ID 1700000002 ...");
     match base("1700000002").lookup().send().await {
         Err(e @ Error::Refused(Refusal::SubMeetingId { .. })) => println!("refused: {e}"),
-        other => return Err(format!("expected the sub-meeting ID to be refused, got {other:?}")),
+        other => {
+            return Err(format!(
+                "expected the sub-meeting ID to be refused, got {other:?}"
+            ));
+        }
     }
     println!("dismissing by the master ID {recurring} with retrieve_code = 1 ...");
     match base(&recurring).retrieve_code(true).lookup().send().await {
         Err(e @ Error::Refused(Refusal::SubMeetingsRemain { .. })) => println!("refused: {e}"),
-        other => return Err(format!("expected retrieve_code = 1 to be refused, got {other:?}")),
+        other => {
+            return Err(format!(
+                "expected retrieve_code = 1 to be refused, got {other:?}"
+            ));
+        }
     }
     println!("the fix: the master ID, retrieve_code = 0 ...");
-    let d = base(&recurring).lookup().send().await.map_err(|e| unexpected(&e))?;
+    let d = base(&recurring)
+        .lookup()
+        .send()
+        .await
+        .map_err(|e| unexpected(&e))?;
     show(&d);
     let view = sim_view(&sim, &recurring)?;
-    expect(!view.code_reclaimed && !view.sub_meetings_blocked, "the later sub-meetings can still run")?;
+    expect(
+        !view.code_reclaimed && !view.sub_meetings_blocked,
+        "the later sub-meetings can still run",
+    )?;
 
     section("4. Calls the service refuses");
     let target = create(&sim, MeetingSpec::new(CREATOR).subject("Still running"))?;
@@ -102,7 +140,10 @@ async fn demo() -> Result<(), String> {
         .await
         .err();
     show_refusal(err, 9042)?;
-    expect(sim_view(&sim, &target)?.dismiss_count == 0, "the meeting is still running")?;
+    expect(
+        sim_view(&sim, &target)?.dismiss_count == 0,
+        "the meeting is still running",
+    )?;
 
     let stats = sim.stats();
     println!(
@@ -117,7 +158,8 @@ fn client_for(sim: &Simulator, creds: &SimCredentials, secret_key: &str) -> Resu
     Client::builder()
         .base_url(sim.base_url())
         .credentials(
-            Credentials::enterprise(&creds.app_id, &creds.secret_id, secret_key).map_err(|e| e.to_string())?,
+            Credentials::enterprise(&creds.app_id, &creds.secret_id, secret_key)
+                .map_err(|e| e.to_string())?,
         )
         .retry(RetryPolicy::none())
         .build()
@@ -129,7 +171,8 @@ fn create(sim: &Simulator, spec: MeetingSpec) -> Result<String, String> {
 }
 
 fn sim_view(sim: &Simulator, id: &str) -> Result<tencent_meeting_sim::MeetingView, String> {
-    sim.meeting(id).ok_or_else(|| format!("the simulator lost meeting {id}"))
+    sim.meeting(id)
+        .ok_or_else(|| format!("the simulator lost meeting {id}"))
 }
 
 fn section(title: &str) {

@@ -10,7 +10,9 @@ use crate::{batch, credentials};
 
 /// Runs `dismiss`.
 pub async fn run(args: DismissArgs) -> Exit {
-    let rate_limit = args.rate_limit.unwrap_or(if args.from.is_some() { 300 } else { 0 });
+    let rate_limit = args
+        .rate_limit
+        .unwrap_or(if args.from.is_some() { 300 } else { 0 });
     let client = match client(&args, rate_limit) {
         Ok(client) => client,
         Err(message) => {
@@ -28,7 +30,11 @@ pub async fn run(args: DismissArgs) -> Exit {
 
 fn client(args: &DismissArgs, rate_limit: u32) -> Result<Client, String> {
     let mut builder = Client::builder()
-        .base_url(args.base_url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.to_string()))
+        .base_url(
+            args.base_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        )
         .credentials(credentials::from_env()?)
         .timeout(args.timeout())
         .retry(RetryPolicy::default().max_attempts(args.attempts));
@@ -113,7 +119,10 @@ pub fn print_prepared(prepared: &PreparedRequest, output: OutputFormat) {
                 .headers
                 .iter()
                 .map(|h| {
-                    let value = h.value.clone().unwrap_or_else(|| format!("${}", credentials::ACCESS_TOKEN));
+                    let value = h
+                        .value
+                        .clone()
+                        .unwrap_or_else(|| format!("${}", credentials::ACCESS_TOKEN));
                     (h.name.clone(), serde_json::Value::String(value))
                 })
                 .collect();

@@ -26,11 +26,18 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap prints help and version to stdout with success; usage errors get exit code 2.
             let _ = e.print();
-            return if e.use_stderr() { Exit::Usage.into() } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     init_tracing(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");

@@ -56,7 +56,9 @@ pub fn dismissed_text(d: &Dismissed) -> String {
         "; meeting code kept"
     });
     if d.retrieve_code_overridden {
-        line.push_str(" (retrieve_code raised to 1: the service always reclaims a quick meeting's code)");
+        line.push_str(
+            " (retrieve_code raised to 1: the service always reclaims a quick meeting's code)",
+        );
     }
     if d.confirmed_on_retry {
         line.push_str("; an attempt's answer was lost and a retry found the meeting already ended");
@@ -107,7 +109,14 @@ pub fn error_json(meeting_id: &str, e: &Error) -> Value {
             "validation"
         }
         Error::Refused(_) => "refused",
-        Error::Api { status, code, new_code, trace_id, kind, message } => {
+        Error::Api {
+            status,
+            code,
+            new_code,
+            trace_id,
+            kind,
+            message,
+        } => {
             error["status"] = json!(status);
             error["code"] = json!(code);
             error["new_code"] = json!(new_code);
@@ -116,7 +125,12 @@ pub fn error_json(meeting_id: &str, e: &Error) -> Value {
             error["trace_id"] = json!(trace_id);
             "api"
         }
-        Error::Decode { status, snippet, trace_id, .. } => {
+        Error::Decode {
+            status,
+            snippet,
+            trace_id,
+            ..
+        } => {
             error["status"] = json!(status);
             error["snippet"] = json!(snippet);
             error["trace_id"] = json!(trace_id);
