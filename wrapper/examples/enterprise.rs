@@ -50,9 +50,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await;
     match outcome {
-        Ok(d) => println!("dismissed {} ({:?}) in {} attempt(s)", d.meeting_id, d.kind, d.attempts),
-        Err(Error::Api { code, message, trace_id, .. }) => {
-            return Err(format!("the service refused: {code} {message} (trace {trace_id:?})").into());
+        Ok(d) => println!(
+            "dismissed {} ({:?}) in {} attempt(s)",
+            d.meeting_id, d.kind, d.attempts
+        ),
+        Err(Error::Api {
+            code,
+            message,
+            trace_id,
+            ..
+        }) => {
+            return Err(
+                format!("the service refused: {code} {message} (trace {trace_id:?})").into(),
+            );
         }
         Err(e) => return Err(e.into()),
     }

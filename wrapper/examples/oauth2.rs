@@ -42,6 +42,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .lookup()
         .send()
         .await?;
-    println!("dismissed {} in {} attempt(s)", dismissed.meeting_id, dismissed.attempts);
+    println!(
+        "dismissed {} in {} attempt(s)",
+        dismissed.meeting_id, dismissed.attempts
+    );
     Ok(())
 }

@@ -79,7 +79,8 @@ impl Call {
         };
         check_operator_id(&operator)?;
         if let Some(open_id) = open_id {
-            let acts_as_open_id = matches!(&operator, Operator::UserId(id) | Operator::OpenId(id) if id == open_id);
+            let acts_as_open_id =
+                matches!(&operator, Operator::UserId(id) | Operator::OpenId(id) if id == open_id);
             if !acts_as_open_id {
                 return Err(ValidationError::new(
                     operator.field(),
@@ -130,10 +131,16 @@ fn check_operator_id(operator: &Operator) -> Result<(), ValidationError> {
     let field = operator.field();
     let id = operator.id();
     if id.trim().is_empty() {
-        return Err(ValidationError::new(field, "must not be empty or whitespace only"));
+        return Err(ValidationError::new(
+            field,
+            "must not be empty or whitespace only",
+        ));
     }
     if id.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, "must not contain control characters"));
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     if id.chars().count() > OPERATOR_ID_MAX {
         return Err(ValidationError::new(
@@ -273,7 +280,10 @@ impl Client {
                     tracing::Span::current().record("api_code", code);
                 }
                 if outcome_unknown && already_done(&error) {
-                    tracing::info!(attempt, "an earlier attempt's outcome was unknown; this one reports it done");
+                    tracing::info!(
+                        attempt,
+                        "an earlier attempt's outcome was unknown; this one reports it done"
+                    );
                     return Ok(Success {
                         value: T::from_other_success(record.status.unwrap_or(200))?,
                         status: record.status.unwrap_or(200),

@@ -179,7 +179,10 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let credentials = self.credentials.ok_or_else(|| {
-            ValidationError::new("credentials", "are required: Credentials::enterprise or ::oauth2")
+            ValidationError::new(
+                "credentials",
+                "are required: Credentials::enterprise or ::oauth2",
+            )
         })?;
         let base_url = check_base_url(&self.base_url)?;
         if self.timeout.is_zero() {
@@ -218,7 +221,10 @@ fn check_base_url(raw: &str) -> Result<String, ValidationError> {
     let url = reqwest::Url::parse(raw)
         .map_err(|e| ValidationError::new("base_url", format!("{raw:?} is not a URL: {e}")))?;
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ValidationError::new("base_url", "must not carry a query or fragment"));
+        return Err(ValidationError::new(
+            "base_url",
+            "must not carry a query or fragment",
+        ));
     }
     match url.scheme() {
         "https" => {}
@@ -265,7 +271,9 @@ mod tests {
             assert!(check_base_url(ok).is_ok(), "{ok}");
         }
         assert_eq!(
-            check_base_url("https://api.meeting.qq.com/").ok().as_deref(),
+            check_base_url("https://api.meeting.qq.com/")
+                .ok()
+                .as_deref(),
             Some("https://api.meeting.qq.com")
         );
         for bad in [
@@ -275,7 +283,11 @@ mod tests {
             "not a url",
             "https://x/?a=1",
         ] {
-            assert_eq!(check_base_url(bad).err().map(|e| e.field), Some("base_url"), "{bad}");
+            assert_eq!(
+                check_base_url(bad).err().map(|e| e.field),
+                Some("base_url"),
+                "{bad}"
+            );
         }
     }
 }

@@ -58,7 +58,11 @@ impl NonceSource {
         let _ = self
             .last
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |last| {
-                issued = if candidate > last { candidate } else { last.wrapping_add(1).max(1) };
+                issued = if candidate > last {
+                    candidate
+                } else {
+                    last.wrapping_add(1).max(1)
+                };
                 Some(issued)
             });
         issued

@@ -71,7 +71,10 @@ impl Credentials {
 
     /// OAuth2.0 credentials: the user's `access_token` (sent as `AccessToken`) and `open_id`
     /// (sent as `OpenId`, and the identity requests act as).
-    pub fn oauth2(access_token: impl Into<String>, open_id: impl Into<String>) -> Result<Self, Error> {
+    pub fn oauth2(
+        access_token: impl Into<String>,
+        open_id: impl Into<String>,
+    ) -> Result<Self, Error> {
         let access_token = access_token.into();
         // The error names the field and the rule, never the value.
         header_value("access_token", &access_token)?;
@@ -161,7 +164,8 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
-        let e = Credentials::enterprise("app", "sid", "TOPSECRETKEY").and_then(|c| c.with_sdk_id("sdk"));
+        let e = Credentials::enterprise("app", "sid", "TOPSECRETKEY")
+            .and_then(|c| c.with_sdk_id("sdk"));
         let o = Credentials::oauth2("TOPSECRETTOKEN", "openid");
         let text = format!("{e:?} {o:?} {e:#?} {o:#?}");
         assert!(!text.contains("TOPSECRET"), "{text}");
@@ -182,7 +186,9 @@ mod tests {
             }
         }
         assert!(Credentials::oauth2("tok\u{7f}", "o").is_err());
-        let err = Credentials::oauth2("TOPSECRET\r\n", "o").err().map(|e| e.to_string());
+        let err = Credentials::oauth2("TOPSECRET\r\n", "o")
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| !e.contains("TOPSECRET")));
     }
 }

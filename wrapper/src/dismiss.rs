@@ -180,7 +180,16 @@ impl DismissMeeting {
                         .await
                         .map(|rv| rv.into_inner())
                 },
-                |e| matches!(e, Error::Api { code: ALREADY_ENDED, kind: ApiErrorKind::NotInProgress, .. }),
+                |e| {
+                    matches!(
+                        e,
+                        Error::Api {
+                            code: ALREADY_ENDED,
+                            kind: ApiErrorKind::NotInProgress,
+                            ..
+                        }
+                    )
+                },
             )
             .await?;
         Ok(Dismissed {
@@ -224,7 +233,10 @@ impl DismissMeeting {
     /// Validates the rest of the input, applies the kind's rules and builds the body.
     fn plan(&self, call: Call, kind: Option<MeetingKind>) -> Result<Planned, Error> {
         let reason_code = self.reason_code.ok_or_else(|| {
-            ValidationError::new("reason_code", "is required: .reason_code(n), a code of your choosing")
+            ValidationError::new(
+                "reason_code",
+                "is required: .reason_code(n), a code of your choosing",
+            )
         })?;
         if let Some(detail) = &self.reason_detail {
             if detail.chars().count() > REASON_DETAIL_MAX_CHARS {
@@ -247,7 +259,13 @@ impl DismissMeeting {
             }
             _ => (self.retrieve_code, false),
         };
-        let body = build_body(&call, reason_code, self.reason_detail.as_deref(), self.force, retrieve_code)?;
+        let body = build_body(
+            &call,
+            reason_code,
+            self.reason_detail.as_deref(),
+            self.force,
+            retrieve_code,
+        )?;
         Ok(Planned {
             call,
             body,
@@ -292,7 +310,10 @@ fn build_body(
     };
     let (userid, operator_id, operator_id_type) = match call.operator.operator_id_type() {
         None => (
-            Some(types::DismissMeetingRequestUserid::try_from(call.operator.id()).map_err(generated("userid"))?),
+            Some(
+                types::DismissMeetingRequestUserid::try_from(call.operator.id())
+                    .map_err(generated("userid"))?,
+            ),
             None,
             None,
         ),
@@ -309,14 +330,17 @@ fn build_body(
         userid,
         operator_id,
         operator_id_type,
-        instanceid: types::InstanceId::try_from(i32::from(call.instance)).map_err(generated("instanceid"))?,
+        instanceid: types::InstanceId::try_from(i32::from(call.instance))
+            .map_err(generated("instanceid"))?,
         reason_code,
         reason_detail: reason_detail
             .map(types::DismissMeetingRequestReasonDetail::try_from)
             .transpose()
             .map_err(generated("reason_detail"))?,
-        force_dismiss_meeting: types::DismissMeetingRequestForceDismissMeeting::try_from(i32::from(force))
-            .map_err(generated("force_dismiss_meeting"))?,
+        force_dismiss_meeting: types::DismissMeetingRequestForceDismissMeeting::try_from(
+            i32::from(force),
+        )
+        .map_err(generated("force_dismiss_meeting"))?,
         retrieve_code: types::DismissMeetingRequestRetrieveCode::try_from(i32::from(retrieve_code))
             .map_err(generated("retrieve_code"))?,
     })

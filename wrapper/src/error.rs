@@ -17,7 +17,10 @@ pub enum Error {
     Refused(#[from] Refusal),
 
     /// The service answered with an error body.
-    #[error("API error {code} ({kind}) with HTTP {status}: {message}{}", trace_suffix(trace_id))]
+    #[error(
+        "API error {code} ({kind}) with HTTP {status}: {message}{}",
+        trace_suffix(trace_id)
+    )]
     Api {
         /// The HTTP status.
         status: u16,
@@ -55,7 +58,10 @@ pub enum Error {
 
     /// The service (or a proxy in front of it) answered an error status with a body that is not
     /// the documented JSON, e.g. an HTML 502 page.
-    #[error("HTTP {status} with an undecodable body: {snippet:?}{}", trace_suffix(trace_id))]
+    #[error(
+        "HTTP {status} with an undecodable body: {snippet:?}{}",
+        trace_suffix(trace_id)
+    )]
     Decode {
         /// The HTTP status.
         status: u16,
@@ -235,7 +241,9 @@ pub enum Refusal {
         remaining: u32,
     },
     /// Only a meeting in progress can be dismissed.
-    #[error("meeting {meeting_id} is not in progress (status {status}); only a meeting in progress can be dismissed")]
+    #[error(
+        "meeting {meeting_id} is not in progress (status {status}); only a meeting in progress can be dismissed"
+    )]
     NotInProgress {
         /// The meeting ID.
         meeting_id: String,
@@ -266,7 +274,9 @@ mod tests {
         for code in [41, 960000, 13001, 190310] {
             assert!(code_is_retryable(code), "{code}");
         }
-        for code in [200003, 190300, 190301, 190303, 190004, 9003, 9042, 13603, 190311, 1] {
+        for code in [
+            200003, 190300, 190301, 190303, 190004, 9003, 9042, 13603, 190311, 1,
+        ] {
             assert!(!code_is_retryable(code), "{code}");
         }
     }

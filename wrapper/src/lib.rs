@@ -46,7 +46,9 @@ mod retry;
 pub mod signing;
 mod transport;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use credentials::Credentials;
 pub use dismiss::{DismissMeeting, Dismissed, REASON_DETAIL_MAX_CHARS};
 pub use error::{ApiErrorKind, Error, Refusal, ValidationError};

@@ -38,7 +38,9 @@ impl Operator {
     /// The ID, whatever its form.
     pub fn id(&self) -> &str {
         match self {
-            Self::UserId(id) | Self::OperatorUserId(id) | Self::OpenId(id) | Self::MsOpenId(id) => id,
+            Self::UserId(id) | Self::OperatorUserId(id) | Self::OpenId(id) | Self::MsOpenId(id) => {
+                id
+            }
         }
     }
 

@@ -54,7 +54,9 @@ impl PreparedRequest {
                 .and_then(|b| b.as_bytes())
                 .unwrap_or_default()
                 .to_vec(),
-            string_to_sign: signed.as_ref().map(|s| s.string_to_sign_lossy().into_owned()),
+            string_to_sign: signed
+                .as_ref()
+                .map(|s| s.string_to_sign_lossy().into_owned()),
             signature: signed.map(|s| s.signature),
         }
     }

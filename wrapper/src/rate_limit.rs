@@ -33,7 +33,10 @@ mod tests {
         let limit = RateLimit::per_minute(NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN));
         assert!(limit.0.check().is_ok());
         assert!(limit.0.check().is_ok());
-        assert!(limit.0.check().is_err(), "a third request within the same instant must wait");
+        assert!(
+            limit.0.check().is_err(),
+            "a third request within the same instant must wait"
+        );
         let small = RateLimit::per_minute(NonZeroU32::MIN);
         assert!(small.0.check().is_ok());
         assert!(small.0.check().is_err());

@@ -54,9 +54,9 @@ pub(crate) async fn map_error(
         }
         GeneratedError::ResponseBodyError(e) => transport_error(e, true, timeout),
         GeneratedError::InvalidUpgrade(e) => transport_error(e, true, timeout),
-        GeneratedError::InvalidRequest(message) => Error::Validation(
-            crate::error::ValidationError::new("request", message),
-        ),
+        GeneratedError::InvalidRequest(message) => {
+            Error::Validation(crate::error::ValidationError::new("request", message))
+        }
         GeneratedError::Custom(message) => {
             if crate::transport::AttemptHooks::is_dry_run_stop(&message) {
                 return Failure::DryRunStop;
@@ -88,7 +88,10 @@ fn decode_error(status: u16, body: &[u8], record: &AttemptRecord) -> Error {
     let not_json = serde_json::from_slice::<serde_json::Value>(body).is_err();
     Error::Decode {
         status,
-        snippet: String::from_utf8_lossy(body).chars().take(SNIPPET_CHARS).collect(),
+        snippet: String::from_utf8_lossy(body)
+            .chars()
+            .take(SNIPPET_CHARS)
+            .collect(),
         not_json,
         trace_id: record.trace_id.clone(),
     }

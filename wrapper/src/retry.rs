@@ -83,9 +83,18 @@ mod tests {
     #[test]
     fn delays_grow_and_stay_in_bounds() {
         let p = RetryPolicy::default();
-        assert_eq!(p.delay_bounds(1), (Duration::from_millis(100), Duration::from_millis(200)));
-        assert_eq!(p.delay_bounds(2), (Duration::from_millis(200), Duration::from_millis(400)));
-        assert_eq!(p.delay_bounds(30), (Duration::from_millis(2500), Duration::from_secs(5)));
+        assert_eq!(
+            p.delay_bounds(1),
+            (Duration::from_millis(100), Duration::from_millis(200))
+        );
+        assert_eq!(
+            p.delay_bounds(2),
+            (Duration::from_millis(200), Duration::from_millis(400))
+        );
+        assert_eq!(
+            p.delay_bounds(30),
+            (Duration::from_millis(2500), Duration::from_secs(5))
+        );
         for attempt in 1..10 {
             let (low, high) = p.delay_bounds(attempt);
             for _ in 0..100 {

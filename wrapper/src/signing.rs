@@ -164,7 +164,11 @@ mod tests {
                 "string to sign, vector {}",
                 v.name
             );
-            assert_eq!(signed.signature, v.signature, "signature, vector {}", v.name);
+            assert_eq!(
+                signed.signature, v.signature,
+                "signature, vector {}",
+                v.name
+            );
             assert!(verify(&params, &v.secret_key, &v.signature), "{}", v.name);
         }
     }
@@ -200,8 +204,22 @@ mod tests {
         assert!(verify(&params, "key", &good));
         assert!(!verify(&params, "other", &good));
         assert!(!verify(&SigningParams { nonce: 3, ..params }, "key", &good));
-        assert!(!verify(&SigningParams { body: b"{ }", ..params }, "key", &good));
-        assert!(!verify(&SigningParams { uri: "/v1/meetings/1/dismiss?", ..params }, "key", &good));
+        assert!(!verify(
+            &SigningParams {
+                body: b"{ }",
+                ..params
+            },
+            "key",
+            &good
+        ));
+        assert!(!verify(
+            &SigningParams {
+                uri: "/v1/meetings/1/dismiss?",
+                ..params
+            },
+            "key",
+            &good
+        ));
         assert!(!verify(&params, "key", &good[..87]));
     }
 

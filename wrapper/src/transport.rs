@@ -131,7 +131,10 @@ fn stamp(
                 Some(q) => format!("{}?{q}", url.path()),
                 None => url.path().to_string(),
             };
-            let body = request.body().and_then(|b| b.as_bytes()).unwrap_or_default();
+            let body = request
+                .body()
+                .and_then(|b| b.as_bytes())
+                .unwrap_or_default();
             let method = request.method().as_str().to_string();
             let signed = sign(
                 &SigningParams {

@@ -42,7 +42,14 @@ async fn start_prism() -> Option<Prism> {
         .map(|a| a.port())
         .expect("a free port");
     let child = Command::new(bin)
-        .args(["mock", "openapi/tencent-meeting.yaml", "--errors", "-h", "127.0.0.1", "-p"])
+        .args([
+            "mock",
+            "openapi/tencent-meeting.yaml",
+            "--errors",
+            "-h",
+            "127.0.0.1",
+            "-p",
+        ])
         .arg(port.to_string())
         .current_dir(root())
         .stdout(Stdio::null())
@@ -55,7 +62,10 @@ async fn start_prism() -> Option<Prism> {
     };
     // Prism takes a few seconds to load; wait until it accepts connections.
     for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Some(prism);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -146,7 +156,9 @@ async fn requests_pass_prism_validation() {
 
 fn describe(e: &Error) -> String {
     match e {
-        Error::Decode { status, snippet, .. } => format!("HTTP {status}: {snippet}"),
+        Error::Decode {
+            status, snippet, ..
+        } => format!("HTTP {status}: {snippet}"),
         other => other.to_string(),
     }
 }

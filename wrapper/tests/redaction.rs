@@ -60,13 +60,26 @@ async fn secrets_stay_out_of_traces_errors_and_debug() {
             .reason_code(1);
         seen.push(format!("{call:?}"));
         let err = call.clone().send().await.expect_err("always 500");
-        seen.push(format!("{err} {err:?} {client:?} {:?}", client.credentials()));
+        seen.push(format!(
+            "{err} {err:?} {client:?} {:?}",
+            client.credentials()
+        ));
         let prepared = call.prepare().await.expect("prepared");
-        seen.push(format!("{prepared:?} {}", prepared.to_curl(|_| "<redacted>".into())));
+        seen.push(format!(
+            "{prepared:?} {}",
+            prepared.to_curl(|_| "<redacted>".into())
+        ));
     }
-    let traces = String::from_utf8_lossy(&buffer.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned();
-    assert!(traces.contains("retrying"), "tracing was captured: {traces}");
-    assert!(traces.contains("api_code=960000") || traces.contains("960000"), "{traces}");
+    let traces = String::from_utf8_lossy(&buffer.0.lock().map(|b| b.clone()).unwrap_or_default())
+        .into_owned();
+    assert!(
+        traces.contains("retrying"),
+        "tracing was captured: {traces}"
+    );
+    assert!(
+        traces.contains("api_code=960000") || traces.contains("960000"),
+        "{traces}"
+    );
     seen.push(traces);
     for text in seen {
         assert!(!text.contains(SECRET_KEY), "secret key leaked: {text}");

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use httpmock::prelude::*;
 use httpmock::HttpMockRequest;
+use httpmock::prelude::*;
 use tencent_meeting::clock::FixedClock;
 use tencent_meeting::signing::{SigningParams, verify};
 use tencent_meeting::{
@@ -140,10 +140,18 @@ async fn enterprise_dismiss_sends_exact_headers_body_and_a_valid_signature() {
     assert_eq!(req.header("content-type"), Some("application/json"));
     assert_eq!(req.header("x-tc-key"), Some(SECRET_ID));
     assert_eq!(req.header("x-tc-timestamp"), Some("1716000000"));
-    assert_eq!(req.nonce() / 1_000_000, NOW_MILLIS, "nonce = millis * 1e6 + random");
+    assert_eq!(
+        req.nonce() / 1_000_000,
+        NOW_MILLIS,
+        "nonce = millis * 1e6 + random"
+    );
     assert_eq!(req.header("appid"), Some(APP_ID));
     assert_eq!(req.header("x-tc-registered"), Some("1"));
-    assert_eq!(req.header("sdkid"), None, "no SdkId unless one was assigned");
+    assert_eq!(
+        req.header("sdkid"),
+        None,
+        "no SdkId unless one was assigned"
+    );
     assert_eq!(req.header("api-version"), None, "only documented headers");
     assert_eq!(req.header("x-tc-signature").map(str::len), Some(88));
     assert!(req.signature_verifies(SECRET_KEY));
@@ -203,8 +211,18 @@ async fn oauth2_sends_token_headers_and_no_signature() {
     assert_eq!(req.header("openid"), Some("open-id-1"));
     assert_eq!(req.header("x-tc-timestamp"), Some("1716000000"));
     assert!(req.header("x-tc-nonce").is_some());
-    for absent in ["x-tc-signature", "x-tc-key", "appid", "sdkid", "x-tc-registered"] {
-        assert_eq!(req.header(absent), None, "{absent} must not be sent in OAuth2.0 mode");
+    for absent in [
+        "x-tc-signature",
+        "x-tc-key",
+        "appid",
+        "sdkid",
+        "x-tc-registered",
+    ] {
+        assert_eq!(
+            req.header(absent),
+            None,
+            "{absent} must not be sent in OAuth2.0 mode"
+        );
     }
     // The operator defaults to the credentials' open id, in the operator_id form (type 2).
     assert_eq!(
@@ -232,13 +250,30 @@ async fn lookup_signs_the_query_as_sent() {
         .send()
         .await
         .expect("meeting");
-    assert_eq!(meeting.kind, MeetingKind::Recurring { remaining_sub_meetings: 2 });
+    assert_eq!(
+        meeting.kind,
+        MeetingKind::Recurring {
+            remaining_sub_meetings: 2
+        }
+    );
     assert!(meeting.in_progress());
     let req = &received(&log)[0];
-    assert!(req.uri.starts_with("/v1/meetings/15434747088712431484?"), "{}", req.uri);
-    assert!(req.uri.contains("operator_id=te+st%2B1") || req.uri.contains("operator_id=te%20st%2B1"), "{}", req.uri);
+    assert!(
+        req.uri.starts_with("/v1/meetings/15434747088712431484?"),
+        "{}",
+        req.uri
+    );
+    assert!(
+        req.uri.contains("operator_id=te+st%2B1") || req.uri.contains("operator_id=te%20st%2B1"),
+        "{}",
+        req.uri
+    );
     assert!(req.body.is_empty());
-    assert!(req.signature_verifies(SECRET_KEY), "signed over {}", req.uri);
+    assert!(
+        req.signature_verifies(SECRET_KEY),
+        "signed over {}",
+        req.uri
+    );
 }
 
 #[tokio::test]
@@ -257,22 +292,59 @@ async fn every_error_shape_maps_to_a_typed_error() {
         Case {
             status: 400,
             body: r#"{"error_info":{"error_code":200003,"message":"sig"}}"#,
-            check: |e| matches!(e, Error::Api { code: 200003, new_code: None, kind: ApiErrorKind::Signature, .. }),
+            check: |e| {
+                matches!(
+                    e,
+                    Error::Api {
+                        code: 200003,
+                        new_code: None,
+                        kind: ApiErrorKind::Signature,
+                        ..
+                    }
+                )
+            },
         },
         Case {
             status: 500,
             body: "<html><body>502 Bad Gateway</body></html>",
-            check: |e| matches!(e, Error::Decode { status: 500, not_json: true, .. }),
+            check: |e| {
+                matches!(
+                    e,
+                    Error::Decode {
+                        status: 500,
+                        not_json: true,
+                        ..
+                    }
+                )
+            },
         },
         Case {
             status: 400,
             body: "{}",
-            check: |e| matches!(e, Error::Decode { status: 400, not_json: false, .. }),
+            check: |e| {
+                matches!(
+                    e,
+                    Error::Decode {
+                        status: 400,
+                        not_json: false,
+                        ..
+                    }
+                )
+            },
         },
         Case {
             status: 400,
             body: "",
-            check: |e| matches!(e, Error::Decode { status: 400, not_json: true, .. }),
+            check: |e| {
+                matches!(
+                    e,
+                    Error::Decode {
+                        status: 400,
+                        not_json: true,
+                        ..
+                    }
+                )
+            },
         },
         Case {
             status: 302,
@@ -298,7 +370,12 @@ async fn every_error_shape_maps_to_a_typed_error() {
             .send()
             .await
             .expect_err("an error");
-        assert!((case.check)(&err), "HTTP {} {:?} gave {err:?}", case.status, case.body);
+        assert!(
+            (case.check)(&err),
+            "HTTP {} {:?} gave {err:?}",
+            case.status,
+            case.body
+        );
         assert_eq!(mock.calls_async().await, 1, "not retryable: {err}");
         assert_eq!(err.trace_id(), Some("trace-1"), "{err:?}");
     }
@@ -307,10 +384,26 @@ async fn every_error_shape_maps_to_a_typed_error() {
 #[tokio::test]
 async fn retryable_failures_are_retried_with_fresh_nonces() {
     for (status, body, content_type) in [
-        (500, r#"{"error_info":{"error_code":960000,"message":"net"}}"#, "application/json"),
-        (500, r#"{"error_info":{"error_code":41,"message":"net"}}"#, "application/json"),
-        (500, r#"{"error_info":{"error_code":13001,"message":"cache"}}"#, "application/json"),
-        (400, r#"{"error_info":{"error_code":190310,"message":"rate"}}"#, "application/json"),
+        (
+            500,
+            r#"{"error_info":{"error_code":960000,"message":"net"}}"#,
+            "application/json",
+        ),
+        (
+            500,
+            r#"{"error_info":{"error_code":41,"message":"net"}}"#,
+            "application/json",
+        ),
+        (
+            500,
+            r#"{"error_info":{"error_code":13001,"message":"cache"}}"#,
+            "application/json",
+        ),
+        (
+            400,
+            r#"{"error_info":{"error_code":190310,"message":"rate"}}"#,
+            "application/json",
+        ),
         (502, "<html>Bad Gateway</html>", "text/html"),
         (503, "", "text/plain"),
         (504, "gateway timeout", "text/plain"),
@@ -320,7 +413,9 @@ async fn retryable_failures_are_retried_with_fresh_nonces() {
         let mock = server
             .mock_async(|when, then| {
                 when.any_request().is_true(recorder(&log));
-                then.status(status).header("content-type", content_type).body(body);
+                then.status(status)
+                    .header("content-type", content_type)
+                    .body(body);
             })
             .await;
         let err = client(&server, enterprise(), RetryPolicy::default())
@@ -336,7 +431,11 @@ async fn retryable_failures_are_retried_with_fresh_nonces() {
         let mut nonces: Vec<u64> = received(&log).iter().map(Received::nonce).collect();
         nonces.dedup();
         assert_eq!(nonces.len(), 3, "each attempt signs afresh: {nonces:?}");
-        assert!(received(&log).iter().all(|r| r.signature_verifies(SECRET_KEY)));
+        assert!(
+            received(&log)
+                .iter()
+                .all(|r| r.signature_verifies(SECRET_KEY))
+        );
     }
 }
 
@@ -346,14 +445,19 @@ async fn a_timeout_is_retried_and_reported() {
     let mock = server
         .mock_async(|when, then| {
             when.any_request();
-            then.status(200).delay(std::time::Duration::from_millis(600));
+            then.status(200)
+                .delay(std::time::Duration::from_millis(600));
         })
         .await;
     let client = Client::builder()
         .base_url(server.base_url())
         .credentials(enterprise())
         .timeout(std::time::Duration::from_millis(100))
-        .retry(RetryPolicy::default().max_attempts(2).base_delay(std::time::Duration::from_millis(5)))
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .base_delay(std::time::Duration::from_millis(5)),
+        )
         .build()
         .expect("client");
     let err = client
@@ -389,7 +493,16 @@ async fn a_connection_refused_is_a_transport_error_after_all_attempts() {
         .send()
         .await
         .expect_err("refused");
-    assert!(matches!(err, Error::Transport { maybe_sent: false, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                maybe_sent: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 /// Every invalid input is refused with the field and rule, and nothing reaches the server.
@@ -420,48 +533,84 @@ async fn invalid_input_sends_nothing() {
         (base(&ent, " 1234"), "meeting_id"),
         (base(&ent, "-1"), "meeting_id"),
         (base(&ent, &"9".repeat(33)), "meeting_id"),
-        (base(&ent, "1").operator(Operator::open_id("other")), "operator"),
         (
-            ent.dismiss_meeting("1").instance(Instance::Pc).reason_code(1),
+            base(&ent, "1").operator(Operator::open_id("other")),
             "operator",
         ),
         (
-            ent.dismiss_meeting("1").operator(Operator::user_id("")).instance(Instance::Pc).reason_code(1),
+            ent.dismiss_meeting("1")
+                .instance(Instance::Pc)
+                .reason_code(1),
+            "operator",
+        ),
+        (
+            ent.dismiss_meeting("1")
+                .operator(Operator::user_id(""))
+                .instance(Instance::Pc)
+                .reason_code(1),
             "userid",
         ),
         (
-            ent.dismiss_meeting("1").operator(Operator::operator_user_id(" \t ")).instance(Instance::Pc).reason_code(1),
+            ent.dismiss_meeting("1")
+                .operator(Operator::operator_user_id(" \t "))
+                .instance(Instance::Pc)
+                .reason_code(1),
             "operator_id",
         ),
         (
-            ent.dismiss_meeting("1").operator(Operator::user_id("a\u{0}b")).instance(Instance::Pc).reason_code(1),
+            ent.dismiss_meeting("1")
+                .operator(Operator::user_id("a\u{0}b"))
+                .instance(Instance::Pc)
+                .reason_code(1),
             "userid",
         ),
         (
-            ent.dismiss_meeting("1").operator(Operator::user_id("a\nb")).instance(Instance::Pc).reason_code(1),
+            ent.dismiss_meeting("1")
+                .operator(Operator::user_id("a\nb"))
+                .instance(Instance::Pc)
+                .reason_code(1),
             "userid",
         ),
         (base(&ent, "1").instance_id(11), "instanceid"),
         (base(&ent, "1").instance_id(0), "instanceid"),
         (
-            ent.dismiss_meeting("1").operator(Operator::user_id("u")).reason_code(1),
+            ent.dismiss_meeting("1")
+                .operator(Operator::user_id("u"))
+                .reason_code(1),
             "instanceid",
         ),
         (
-            ent.dismiss_meeting("1").operator(Operator::user_id("u")).instance(Instance::Pc),
+            ent.dismiss_meeting("1")
+                .operator(Operator::user_id("u"))
+                .instance(Instance::Pc),
             "reason_code",
         ),
-        (base(&ent, "1").reason_detail("长".repeat(1025)), "reason_detail"),
         (
-            oauth.dismiss_meeting("1").operator(Operator::user_id("someone-else")).instance(Instance::Pc).reason_code(1),
+            base(&ent, "1").reason_detail("长".repeat(1025)),
+            "reason_detail",
+        ),
+        (
+            oauth
+                .dismiss_meeting("1")
+                .operator(Operator::user_id("someone-else"))
+                .instance(Instance::Pc)
+                .reason_code(1),
             "userid",
         ),
         (
-            oauth.dismiss_meeting("1").operator(Operator::operator_user_id("my-open-id")).instance(Instance::Pc).reason_code(1),
+            oauth
+                .dismiss_meeting("1")
+                .operator(Operator::operator_user_id("my-open-id"))
+                .instance(Instance::Pc)
+                .reason_code(1),
             "operator_id",
         ),
         (
-            oauth.dismiss_meeting("1").operator(Operator::ms_open_id("my-open-id")).instance(Instance::Pc).reason_code(1),
+            oauth
+                .dismiss_meeting("1")
+                .operator(Operator::ms_open_id("my-open-id"))
+                .instance(Instance::Pc)
+                .reason_code(1),
             "operator_id",
         ),
     ];
@@ -475,9 +624,16 @@ async fn invalid_input_sends_nothing() {
         }
     }
     // The longest reason accepted is exactly at the bound.
-    let ok = base(&ent, "1").reason_detail("长".repeat(1024)).prepare().await;
+    let ok = base(&ent, "1")
+        .reason_detail("长".repeat(1024))
+        .prepare()
+        .await;
     assert!(ok.is_ok(), "{ok:?}");
-    assert_eq!(mock.calls_async().await, 0, "no request may leave for invalid input");
+    assert_eq!(
+        mock.calls_async().await,
+        0,
+        "no request may leave for invalid input"
+    );
 }
 
 #[tokio::test]
@@ -504,19 +660,31 @@ async fn meeting_kind_rules() {
     assert!(String::from_utf8_lossy(&received(&log)[0].body).contains(r#""retrieve_code":1"#));
 
     // Recurring with sub-meetings to come: reclaiming the code is refused unless forced.
-    let recurring = MeetingKind::Recurring { remaining_sub_meetings: 2 };
+    let recurring = MeetingKind::Recurring {
+        remaining_sub_meetings: 2,
+    };
     let refused = base().kind(recurring).retrieve_code(true).send().await;
     assert!(
-        matches!(refused, Err(Error::Refused(Refusal::SubMeetingsRemain { remaining: 2 }))),
+        matches!(
+            refused,
+            Err(Error::Refused(Refusal::SubMeetingsRemain { remaining: 2 }))
+        ),
         "{refused:?}"
     );
     assert_eq!(mock.calls_async().await, 1, "the refused call sent nothing");
     let kept = base().kind(recurring).send().await.expect("keeps the code");
     assert!(!kept.retrieve_code);
-    let forced = base().kind(recurring).force_retrieve_code().send().await.expect("forced");
+    let forced = base()
+        .kind(recurring)
+        .force_retrieve_code()
+        .send()
+        .await
+        .expect("forced");
     assert!(forced.retrieve_code);
     let last = base()
-        .kind(MeetingKind::Recurring { remaining_sub_meetings: 0 })
+        .kind(MeetingKind::Recurring {
+            remaining_sub_meetings: 0,
+        })
         .retrieve_code(true)
         .send()
         .await
@@ -541,7 +709,9 @@ async fn lookup_refuses_sub_meetings_and_meetings_not_in_progress() {
         server
             .mock_async(|when, then| {
                 when.method(GET);
-                then.status(200).body(format!(r#"{{"meeting_number":1,"meeting_info_list":[{info}]}}"#));
+                then.status(200).body(format!(
+                    r#"{{"meeting_number":1,"meeting_info_list":[{info}]}}"#
+                ));
             })
             .await;
         let dismiss = server
@@ -593,21 +763,32 @@ async fn prepare_returns_the_exact_request_without_sending() {
         .expect("prepared");
     assert_eq!(mock.calls_async().await, 0);
     assert_eq!(prepared.method, "POST");
-    assert!(prepared.url.ends_with("/v1/meetings/7567173273889276131/dismiss"));
+    assert!(
+        prepared
+            .url
+            .ends_with("/v1/meetings/7567173273889276131/dismiss")
+    );
     let sts = prepared.string_to_sign.clone().expect("string to sign");
-    assert!(sts.starts_with("POST\nX-TC-Key=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE&X-TC-Nonce="), "{sts}");
+    assert!(
+        sts.starts_with("POST\nX-TC-Key=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE&X-TC-Nonce="),
+        "{sts}"
+    );
     assert!(sts.ends_with(&String::from_utf8_lossy(&prepared.body).into_owned()));
     let curl = prepared.to_curl(|name| format!("$REDACTED_{name}"));
     assert!(curl.contains("x-tc-signature: "), "{curl}");
     assert!(!curl.contains(SECRET_KEY));
 
-    let oauth = client(&server, Credentials::oauth2("SECRET-TOKEN", "oid").expect("oauth"), RetryPolicy::none())
-        .dismiss_meeting("1")
-        .instance(Instance::Pc)
-        .reason_code(3)
-        .prepare()
-        .await
-        .expect("prepared");
+    let oauth = client(
+        &server,
+        Credentials::oauth2("SECRET-TOKEN", "oid").expect("oauth"),
+        RetryPolicy::none(),
+    )
+    .dismiss_meeting("1")
+    .instance(Instance::Pc)
+    .reason_code(3)
+    .prepare()
+    .await
+    .expect("prepared");
     let curl = oauth.to_curl(|_| "$TOKEN".to_string());
     assert!(!curl.contains("SECRET-TOKEN"), "{curl}");
     assert!(!format!("{oauth:?}").contains("SECRET-TOKEN"));

@@ -18,7 +18,14 @@ pub fn run() -> Result<ExitCode> {
         ("format", &["fmt", "--all", "--check"]),
         (
             "clippy",
-            &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
         ),
         ("codegen drift", &["xtask", "codegen", "--check"]),
         ("spec lint", &["xtask", "lint"]),
@@ -34,7 +41,14 @@ pub fn run() -> Result<ExitCode> {
         step(
             "Spectral (spectral:oas)",
             &spectral.to_string_lossy(),
-            &["lint", "--ruleset", ".spectral.yaml", "--fail-severity", "error", SPEC],
+            &[
+                "lint",
+                "--ruleset",
+                ".spectral.yaml",
+                "--fail-severity",
+                "error",
+                SPEC,
+            ],
             &root,
         )?;
         step(
@@ -82,7 +96,15 @@ fn setup(root: &Path) -> Result<()> {
     let installed = step(
         "install the official Python SDK",
         "python3",
-        &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements],
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            requirements,
+        ],
         root,
     );
     if let Err(e) = installed {

@@ -33,9 +33,10 @@ pub fn run(check: bool) -> Result<ExitCode> {
         let diff = similar::TextDiff::from_lines(&current, &fresh);
         print!(
             "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&format!("{OUTPUT} (checked in)"), &format!("{OUTPUT} (from {SPEC})"))
+            diff.unified_diff().context_radius(3).header(
+                &format!("{OUTPUT} (checked in)"),
+                &format!("{OUTPUT} (from {SPEC})")
+            )
         );
         eprintln!(
             "\ncodegen: {OUTPUT} is out of date with {SPEC}.\n  fix: run `cargo xtask codegen` and commit the result"
@@ -65,10 +66,54 @@ pub fn generate(spec_path: &Path) -> Result<String> {
         .with_post_hook(quote!(crate::hooks::after_send))
         .with_derive("PartialEq");
     let mut generator = Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&spec)
-        .map_err(|e| anyhow::anyhow!("progenitor could not generate {}: {e}", spec_path.display()))?;
+    let tokens = generator.generate_tokens(&spec).map_err(|e| {
+        anyhow::anyhow!("progenitor could not generate {}: {e}", spec_path.display())
+    })?;
     let file: syn::File =
         syn::parse2(tokens).context("progenitor produced code that does not parse")?;
     Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked_in() -> String {
+        fs::read_to_string(workspace_root().join(OUTPUT)).unwrap_or_default()
+    }
+
+    #[test]
+    fn generation_is_deterministic_and_matches_the_checked_in_client() {
+        let spec = workspace_root().join(SPEC);
+        let first = generate(&spec).expect("generates");
+        let second = generate(&spec).expect("generates");
+        assert_eq!(first, second, "two runs must be byte-identical");
+        assert!(first.starts_with("// @generated"), "do-not-edit header");
+        assert_eq!(first, checked_in(), "run `cargo xtask codegen`");
+    }
+
+    /// A spec change (a new optional body property) makes the checked-in client stale, and
+    /// regenerating carries the property into the generated types.
+    #[test]
+    fn a_spec_change_is_drift_until_regenerated() {
+        let text = fs::read_to_string(workspace_root().join(SPEC)).expect("spec");
+        let anchor = "      properties:\n        userid:\n";
+        assert!(text.contains(anchor), "the test's anchor moved; update it");
+        let changed = text.replacen(
+            anchor,
+            "      properties:\n        drift_probe:\n          type: string\n          description: A probe.\n        userid:\n",
+            1,
+        );
+        let dir = std::env::temp_dir().join(format!("xtask-codegen-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("spec.yaml");
+        fs::write(&path, changed).expect("write spec");
+        let regenerated = generate(&path).expect("generates");
+        let _ = fs::remove_dir_all(&dir);
+        assert_ne!(regenerated, checked_in(), "--check must see the drift");
+        assert!(
+            regenerated.contains("pub drift_probe: ::std::option::Option<::std::string::String>"),
+            "the new property reaches the generated body type"
+        );
+    }
 }

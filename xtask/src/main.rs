@@ -13,7 +13,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Developer workflows for tencent-meeting")]
+#[command(
+    name = "cargo xtask",
+    about = "Developer workflows for tencent-meeting"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
