@@ -55,6 +55,23 @@
 //!   field is 190004.
 //! - The rate limit counts authenticated requests per AppId (per token for OAuth2.0) in fixed
 //!   minutes of the simulator clock, and answers HTTP 400 with 190310.
+//! - An OAuth2.0 caller acting as anyone but its own open id answers 9042. Look-ups are not
+//!   limited to the creator or to meetings created through OAuth2.0; dismisses are.
+//! - Missing `AppId`, `X-TC-Key`, `AccessToken` or `OpenId` answer 190303; a missing
+//!   `X-TC-Signature` 200003; a missing or non-numeric `X-TC-Timestamp` or `X-TC-Nonce` 190004.
+//!   `X-TC-Registered` is not checked. The timestamp is signed as the decimal number it parses
+//!   to, so one sent with leading zeros fails its signature.
+//! - The replay cache remembers (credential, timestamp, nonce) for 5 minutes past the later of
+//!   when it was seen and its timestamp, bounded by [`DEFAULT_REPLAY_CAPACITY`] entries.
+//!   Clients sharing one nonce source never collide; independent clients that draw nonces as
+//!   the official SDKs do (`millis * 10^6 + random`) can, rarely, and get 190301 as they would
+//!   from the service.
+//!
+//! # Running it from a CLI
+//!
+//! Build with [`Simulator::builder`], print [`Simulator::describe`], then await
+//! [`Simulator::run_until_ctrl_c`]; or hold the handle and await your own signal, then
+//! [`Simulator::shutdown`]. Dropping the handle also stops the server.
 
 #![warn(missing_docs)]
 

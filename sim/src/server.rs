@@ -314,6 +314,19 @@ impl Simulator {
         Ok(())
     }
 
+    /// A banner for a CLI to print at start: where the simulator listens, the credentials it
+    /// accepts, and the admin endpoints.
+    pub fn describe(&self) -> String {
+        format!(
+            "Tencent Meeting simulator listening on {url}\n\
+             {credentials}\n\
+             API:   POST {url}/v1/meetings/{{meetingId}}/dismiss, GET {url}/v1/meetings/{{meetingId}}\n\
+             admin: POST/GET {url}/_sim/meetings, GET {url}/_sim/meetings/{{id}}, GET {url}/_sim/stats, GET/POST {url}/_sim/faults",
+            url = self.base_url,
+            credentials = self.credentials,
+        )
+    }
+
     /// Stops accepting connections, lets open ones finish (up to 5 s), and waits until the
     /// server has stopped.
     pub async fn shutdown(mut self) {

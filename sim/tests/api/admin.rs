@@ -331,3 +331,17 @@ async fn shutdown_and_drop_stop_the_server() {
     }
     assert!(refused, "nothing listens once the handle is dropped");
 }
+
+#[tokio::test]
+async fn describe_names_the_url_credentials_and_admin_api() {
+    let sim = sim().await;
+    let text = sim.describe();
+    for part in [
+        sim.base_url(),
+        tencent_meeting_sim::DEMO_SECRET_KEY,
+        tencent_meeting_sim::DEMO_ACCESS_TOKEN,
+        "/_sim/faults",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+}
