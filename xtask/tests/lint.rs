@@ -264,8 +264,8 @@ const CASES: &[(&str, &str, &str, u64)] = &[
     (
         "progenitor-parse",
         "progenitor-parse",
-        "/paths/~1items~1{itemId}",
-        19,
+        "/paths/~1items~1{itemId}/get/responses/200",
+        33,
     ),
     (
         "path-id-string",

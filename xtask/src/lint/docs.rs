@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::rules::Rule;
-use super::yaml::{Node, join, join_index};
+use super::yaml::{Node, join, join_index, pointer_tokens};
 use super::{Ctx, Findings};
 
 /// Whether `node[key]` is a non-blank string.
@@ -26,10 +26,11 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
     }
     for s in ctx.index.schemas.iter().filter(|s| s.is_property) {
         if !has_text(s.node, "description") {
+            let name = pointer_tokens(&s.ptr).last().unwrap_or_default();
             out.add(
                 Rule::PropertyDescription,
                 s.ptr.clone(),
-                "property has no description",
+                format!("property `{name}` has no description"),
             );
         }
     }

@@ -9,6 +9,7 @@
 //! `xml`, `discriminator`, ...) are dropped.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use jsonschema::{Draft, Validator};
 use serde_json::{Map, Value, json};
@@ -28,7 +29,8 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
     let mut checker = Checker {
         ctx,
         converted: HashMap::new(),
-        validators: HashMap::new(),
+        by_pointer: HashMap::new(),
+        by_schema: HashMap::new(),
     };
     for site in &ctx.index.schemas {
         if let Some(example) = site.node.get("example") {
@@ -84,7 +86,10 @@ struct Checker<'c, 'a> {
     /// Converted component schemas by name, with the component names they refer to.
     converted: HashMap<String, (Value, Vec<String>)>,
     /// Compiled validators by schema pointer (`None` when the schema cannot be compiled).
-    validators: HashMap<String, Option<Validator>>,
+    by_pointer: HashMap<String, Rc<Option<Validator>>>,
+    /// The same validators by converted schema: many properties convert to the same schema
+    /// (`{"type": "string"}`), and compiling is the expensive part.
+    by_schema: HashMap<String, Rc<Option<Validator>>>,
 }
 
 impl<'a> Checker<'_, 'a> {
@@ -138,11 +143,15 @@ impl<'a> Checker<'_, 'a> {
         let Some((_, resolved_ptr)) = self.ctx.deref(schema, schema_ptr) else {
             return;
         };
-        if !self.validators.contains_key(&resolved_ptr) {
-            let validator = self.compile(&resolved_ptr);
-            self.validators.insert(resolved_ptr.clone(), validator);
-        }
-        let Some(Some(validator)) = self.validators.get(&resolved_ptr) else {
+        let validator = match self.by_pointer.get(&resolved_ptr) {
+            Some(v) => Rc::clone(v),
+            None => {
+                let v = self.compile(&resolved_ptr);
+                self.by_pointer.insert(resolved_ptr.clone(), Rc::clone(&v));
+                v
+            }
+        };
+        let Some(validator) = validator.as_ref() else {
             return;
         };
         let what = if rule == Rule::DefaultInvalid {
@@ -172,9 +181,11 @@ impl<'a> Checker<'_, 'a> {
         }
     }
 
-    /// Builds the validator of the schema at `ptr`.
-    fn compile(&mut self, ptr: &str) -> Option<Validator> {
-        let source = self.ctx.json.pointer(ptr)?;
+    /// Builds (or finds) the validator of the schema at `ptr`.
+    fn compile(&mut self, ptr: &str) -> Rc<Option<Validator>> {
+        let Some(source) = self.ctx.json.pointer(ptr) else {
+            return Rc::new(None);
+        };
         let mut names = Vec::new();
         let mut root = convert(self.ctx, source, &mut names, 0);
         // Bring in every component the schema reaches, directly or not.
@@ -192,11 +203,18 @@ impl<'a> Checker<'_, 'a> {
         if let Value::Object(obj) = &mut root {
             obj.insert("$defs".into(), Value::Object(defs));
         }
-        jsonschema::options()
+        let key = root.to_string();
+        if let Some(v) = self.by_schema.get(&key) {
+            return Rc::clone(v);
+        }
+        let validator = jsonschema::options()
             .with_draft(Draft::Draft202012)
             .should_validate_formats(true)
             .build(&root)
-            .ok()
+            .ok();
+        let validator = Rc::new(validator);
+        self.by_schema.insert(key, Rc::clone(&validator));
+        validator
     }
 
     /// The converted component schema `name`, and the components it refers to.

@@ -135,7 +135,7 @@ pub struct Finding {
     pub pointer: String,
     /// What is wrong, for a person.
     pub message: String,
-    /// A position to report instead of the pointer's (for errors found by another parser).
+    /// Where the pointer leads in the source (filled in last).
     pub pos: Option<Pos>,
 }
 
@@ -170,8 +170,6 @@ pub struct Ctx<'a> {
     pub index: Index<'a>,
     /// The directory of the spec, to check relative file references.
     pub base_dir: Option<&'a Path>,
-    /// The source text (for the `openapiv3` round trip).
-    pub src: &'a str,
 }
 
 /// Where a `$ref` leads.
@@ -263,7 +261,6 @@ pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, y
         json: &json,
         index: Index::build(&doc.root),
         base_dir,
-        src,
     };
     let mut out = Findings::default();
     for (pointer, _) in &doc.duplicate_keys {
@@ -298,13 +295,13 @@ pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, y
     Ok(finish(&doc.root, out))
 }
 
-/// Drops duplicates and schema findings that a dedicated rule already reports at the same
-/// place, then fills in positions.
+/// Drops duplicates and the schema findings that a dedicated rule already reports better at
+/// the same place (the version pattern, an empty path key), then fills in positions.
 fn finish(root: &Node, out: Findings) -> Vec<Finding> {
     let specific: HashSet<&str> = out
         .0
         .iter()
-        .filter(|f| f.rule != Rule::Oas3Schema && f.rule.severity() == Severity::Error)
+        .filter(|f| matches!(f.rule, Rule::OpenapiVersion | Rule::PathEmpty))
         .map(|f| f.pointer.as_str())
         .collect();
     let mut seen = HashSet::new();

@@ -4,8 +4,13 @@
 use std::collections::BTreeMap;
 
 use super::rules::Rule;
-use super::yaml::{Kind, Node, Pos, join};
-use super::{Ctx, Finding, Findings};
+use serde_path_to_error::Segment;
+
+use serde_json::Value;
+
+use super::walk::METHODS;
+use super::yaml::{Kind, Node, join, join_index, pointer_tokens};
+use super::{Ctx, Findings};
 
 /// Which OpenAPI version the document declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,20 +229,80 @@ fn path_ids(ctx: &Ctx, out: &mut Findings) {
 
 /// `progenitor-parse`: the document must deserialize as `openapiv3::OpenAPI`.
 pub fn check_openapiv3(ctx: &Ctx, out: &mut Findings) {
-    if let Err(err) = serde_yaml::from_str::<openapiv3::OpenAPI>(ctx.src) {
-        let pos = err.location().map(|l| Pos {
-            line: l.line(),
-            col: l.column(),
-        });
-        let pointer = pos
-            .and_then(|pos| ctx.root.pointer_at(pos))
-            .unwrap_or_default();
-        out.0.push(Finding {
-            rule: Rule::ProgenitorParse,
-            pointer,
-            message: format!("openapiv3 (progenitor's reader) rejects the document: {err}"),
-            pos,
-        });
+    // From the JSON value already built: cheaper than parsing the YAML again.
+    let Some((mut pointer, mut message)) = first_error::<openapiv3::OpenAPI>(ctx.json, "") else {
+        return;
+    };
+    // openapiv3 flattens maps (paths, responses), where serde loses the error's path: retry
+    // the children of the last known node one by one, as the types they are, to get closer.
+    'refine: for _ in 0..8 {
+        let Some(node) = ctx.json.pointer(&pointer) else {
+            break;
+        };
+        let children: Vec<(String, &Value)> = match node {
+            Value::Object(map) => map.iter().map(|(k, v)| (join(&pointer, k), v)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (join_index(&pointer, i), v))
+                .collect(),
+            _ => break,
+        };
+        for (child, value) in children {
+            if let Some(found) = check_as_typed(&child, value)
+                && found.0.len() > pointer.len()
+            {
+                (pointer, message) = found;
+                continue 'refine;
+            }
+        }
+        break;
+    }
+    out.add(
+        Rule::ProgenitorParse,
+        pointer,
+        format!("openapiv3 (progenitor's reader) rejects this: {message}"),
+    );
+}
+
+/// Deserializes `value` as `T`; on failure, the pointer (under `base`) and the message.
+fn first_error<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    base: &str,
+) -> Option<(String, String)> {
+    let err = serde_path_to_error::deserialize::<_, T>(value).err()?;
+    let mut pointer = base.to_string();
+    for segment in err.path().iter() {
+        match segment {
+            Segment::Seq { index } => pointer = join_index(&pointer, *index),
+            Segment::Map { key } => pointer = join(&pointer, key),
+            // Flattened or untagged data: the path stops being a document path here.
+            Segment::Enum { .. } | Segment::Unknown => break,
+        }
+    }
+    Some((pointer, err.inner().to_string()))
+}
+
+/// Checks the node at `ptr` as the openapiv3 type its place in the document calls for.
+fn check_as_typed(ptr: &str, value: &Value) -> Option<(String, String)> {
+    use openapiv3::{Operation, Parameter, PathItem, ReferenceOr, RequestBody, Response, Schema};
+    let tokens: Vec<String> = pointer_tokens(ptr).collect();
+    let t: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    match t.as_slice() {
+        ["paths", p] if !p.starts_with("x-") => first_error::<ReferenceOr<PathItem>>(value, ptr),
+        ["paths", _, m] if METHODS.contains(m) => first_error::<Operation>(value, ptr),
+        ["paths", _, _, "responses", code] if !code.starts_with("x-") => {
+            first_error::<ReferenceOr<Response>>(value, ptr)
+        }
+        ["paths", _, _, "requestBody"] | ["components", "requestBodies", _] => {
+            first_error::<ReferenceOr<RequestBody>>(value, ptr)
+        }
+        ["paths", _, .., "parameters", _] | ["components", "parameters", _] => {
+            first_error::<ReferenceOr<Parameter>>(value, ptr)
+        }
+        ["components", "responses", _] => first_error::<ReferenceOr<Response>>(value, ptr),
+        ["components", "schemas", _] => first_error::<ReferenceOr<Schema>>(value, ptr),
+        _ => None,
     }
 }
 

@@ -116,13 +116,14 @@ fn rewrite_one_ofs(node: &mut Value, definitions: &Value) {
                     }
                 }
             }
-            if let Some(Value::Array(alternatives)) = obj.get("oneOf").cloned() {
-                let replacement = reference_switch(&alternatives)
-                    .or_else(|| discriminated_chain(&alternatives, definitions));
-                if let Some(Value::Object(replacement)) = replacement {
-                    obj.remove("oneOf");
-                    obj.extend(replacement);
-                }
+            let replacement = match obj.get("oneOf") {
+                Some(Value::Array(alternatives)) => reference_switch(alternatives)
+                    .or_else(|| discriminated_chain(alternatives, definitions)),
+                _ => None,
+            };
+            if let Some(Value::Object(replacement)) = replacement {
+                obj.remove("oneOf");
+                obj.extend(replacement);
             }
             for v in obj.values_mut() {
                 rewrite_one_ofs(v, definitions);
@@ -325,6 +326,14 @@ fn operation_ids(ctx: &Ctx, out: &mut Findings) {
     let mut seen: HashMap<&str, String> = HashMap::new();
     for op in &ctx.index.operations {
         let label = format!("{} {}", op.method.to_uppercase(), op.path);
+        // A non-string operationId is an `oas3-schema` finding.
+        if op
+            .node
+            .get("operationId")
+            .is_some_and(|id| id.as_str().is_none())
+        {
+            continue;
+        }
         match op.node.str_at("operationId") {
             None | Some("") => out.add(
                 Rule::OperationIdMissing,

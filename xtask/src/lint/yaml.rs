@@ -203,34 +203,6 @@ impl Node {
         pos
     }
 
-    /// The pointer of the node (or mapping entry) that starts exactly at `pos`, if any: maps a
-    /// position reported by another parser back to the tree.
-    pub fn pointer_at(&self, pos: Pos) -> Option<String> {
-        self.pointer_at_from(pos, "")
-    }
-
-    fn pointer_at_from(&self, pos: Pos, here: &str) -> Option<String> {
-        match &self.kind {
-            Kind::Map(entries) => entries.iter().find_map(|e| {
-                let ptr = join(here, &e.key);
-                if e.key_pos == pos {
-                    Some(ptr)
-                } else {
-                    e.value.pointer_at_from(pos, &ptr)
-                }
-            }),
-            Kind::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
-                let ptr = join_index(here, i);
-                if item.pos == pos {
-                    Some(ptr)
-                } else {
-                    item.pointer_at_from(pos, &ptr)
-                }
-            }),
-            _ => (self.pos == pos).then(|| here.to_string()),
-        }
-    }
-
     /// The node at `pointer`, if it exists.
     pub fn at(&self, pointer: &str) -> Option<&Node> {
         let mut node = self;
