@@ -75,6 +75,7 @@ impl ReplayCache {
     /// Records `key` as seen at `now_ms`. Returns `false` when it was already seen and has not
     /// expired (a replay), `true` otherwise.
     pub fn check_and_insert(&self, key: ReplayKey, now_ms: u64) -> bool {
+        // In bounds: `shard_of` is taken modulo the number of shards.
         let index = shard_of(&key);
         let mut shard = self.shards[index]
             .lock()

@@ -389,6 +389,9 @@ async fn serve_connection(stream: TcpStream, app: Arc<App>, mut shutdown: watch:
         .keep_alive(true)
         // A client may shut its write side after the request and still wait for the answer.
         .half_close(true)
+        // `X-Tc-Trace`, `Content-Type`, … as the service spells them (HTTP/1 names are
+        // case-insensitive, but people read them).
+        .title_case_headers(true)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {

@@ -294,6 +294,10 @@ async fn the_documented_header_case_is_accepted() {
         .await
         .expect("ran");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("\r\nX-Tc-Trace: sim-"),
+        "spelled as documented: {answer}"
+    );
     assert_eq!(view(&sim, &id).status, MeetingStatus::Ended);
 }
 

@@ -49,8 +49,9 @@ async fn latency_before_handling_makes_a_short_timeout_fire() {
 
 #[tokio::test]
 async fn latency_after_a_dismiss_times_out_a_client_after_the_meeting_ended() {
+    // The late answer comes far beyond the client's timeout; refusals come at once, well within.
     let sim = start(
-        Simulator::builder().faults(Faults::none().latency_after_dismiss(Duration::from_secs(3))),
+        Simulator::builder().faults(Faults::none().latency_after_dismiss(Duration::from_secs(10))),
     )
     .await;
     let id = create(&sim, MeetingSpec::new(ALICE));
@@ -59,7 +60,7 @@ async fn latency_after_a_dismiss_times_out_a_client_after_the_meeting_ended() {
         enterprise(&sim),
         Arc::new(SystemClock),
         RetryPolicy::none(),
-        Duration::from_millis(300),
+        Duration::from_secs(1),
     );
     let result = dismiss_as(&impatient, &id, Operator::user_id(ALICE)).await;
     assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
@@ -76,7 +77,7 @@ async fn latency_after_a_dismiss_times_out_a_client_after_the_meeting_ended() {
         enterprise(&sim),
         Arc::new(SystemClock),
         RetryPolicy::default().base_delay(Duration::from_millis(10)),
-        Duration::from_millis(300),
+        Duration::from_secs(1),
     );
     let done = dismiss_as(&retrying, &other, Operator::user_id(ALICE))
         .await
