@@ -8,6 +8,7 @@ use serde_path_to_error::Segment;
 
 use serde_json::Value;
 
+use super::structure::status_class;
 use super::walk::METHODS;
 use super::yaml::{Kind, Node, join, join_index, pointer_tokens};
 use super::{Ctx, Findings};
@@ -101,6 +102,9 @@ impl BodyKind {
     fn describe(&self) -> String {
         match self {
             BodyKind::None => "no body".to_string(),
+            BodyKind::Json(schema) if schema.starts_with("inline ") => {
+                "JSON of an inline schema".to_string()
+            }
             BodyKind::Json(schema) => format!("JSON {schema}"),
             BodyKind::Raw(media) => format!("non-JSON `{media}`"),
         }
@@ -152,10 +156,11 @@ fn responses(ctx: &Ctx, out: &mut Findings) {
                 );
                 continue;
             }
-            let group = match e.key.as_bytes().first() {
+            // progenitor's groups; an invalid key is an `oas3-schema` finding.
+            let group = match status_class(&e.key) {
                 _ if e.key == "101" => "success",
-                Some(b'2') => "success",
-                Some(b'4' | b'5') => "error",
+                Some(2) => "success",
+                Some(4 | 5) => "error",
                 _ => continue,
             };
             if let Some(kind) = body_kind(ctx, &e.value, &ptr) {

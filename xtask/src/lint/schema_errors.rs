@@ -16,12 +16,19 @@ pub struct Problem {
     pub pointer: String,
     /// What is wrong.
     pub message: String,
+    /// Whether the value has the wrong JSON type (other errors at the same place are noise).
+    pub is_type: bool,
 }
 
 /// Explains one error (several problems for an unknown-fields error).
 pub fn explain(err: &ValidationError<'_>) -> Vec<Problem> {
     let pointer = err.instance_path().as_str().to_string();
-    let problem = |pointer: String, message: String| Problem { pointer, message };
+    let is_type = matches!(err.kind(), ValidationErrorKind::Type { .. });
+    let problem = |pointer: String, message: String| Problem {
+        pointer,
+        message,
+        is_type,
+    };
     let instance = err.instance();
     let message = match err.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {

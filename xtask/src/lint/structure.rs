@@ -229,7 +229,7 @@ pub fn check_schema(ctx: &Ctx, out: &mut Findings) {
             return;
         }
     };
-    let mut count = 0;
+    let mut problems = Vec::new();
     for err in validator.iter_errors(ctx.json) {
         // `parameter-duplicate` reports repeated parameters one by one, by (name, in).
         if matches!(err.kind(), ValidationErrorKind::UniqueItems)
@@ -237,20 +237,43 @@ pub fn check_schema(ctx: &Ctx, out: &mut Findings) {
         {
             continue;
         }
-        for problem in explain(&err) {
-            if count == MAX_SCHEMA_FINDINGS {
-                out.add(
-                    Rule::Oas3Schema,
-                    "",
-                    format!(
-                        "more than {MAX_SCHEMA_FINDINGS} schema errors; the rest are not shown"
-                    ),
-                );
-                return;
-            }
-            count += 1;
-            out.add(Rule::Oas3Schema, problem.pointer, problem.message);
+        problems.extend(explain(&err));
+    }
+    // A value of the wrong type also fails its `enum`, `pattern`...: the type error says it all.
+    let mistyped: HashSet<String> = problems
+        .iter()
+        .filter(|p| p.is_type)
+        .map(|p| p.pointer.clone())
+        .collect();
+    let mut count = 0;
+    for problem in problems {
+        if !problem.is_type && mistyped.contains(&problem.pointer) {
+            continue;
         }
+        if count == MAX_SCHEMA_FINDINGS {
+            out.add(
+                Rule::Oas3Schema,
+                "",
+                format!("more than {MAX_SCHEMA_FINDINGS} schema errors; the rest are not shown"),
+            );
+            return;
+        }
+        count += 1;
+        let mut message = problem.message;
+        if problem.is_type
+            && problem.pointer.ends_with("/required")
+            && ctx
+                .root
+                .at(&problem.pointer)
+                .and_then(Node::as_bool)
+                .is_some()
+        {
+            // A parameter's `required: true` put on a schema property.
+            message.push_str(
+                " (a schema lists its required properties in `required: [...]` of the object)",
+            );
+        }
+        out.add(Rule::Oas3Schema, problem.pointer, message);
     }
 }
 
@@ -418,23 +441,19 @@ fn responses(ctx: &Ctx, out: &mut Findings) {
         };
         let ptr = join(&op.ptr, "responses");
         let label = format!("{} {}", op.method.to_uppercase(), op.path);
-        let has_class = |class: char| {
-            responses.iter().any(|e| {
-                let k = e.key.as_bytes();
-                k.len() == 3
-                    && k[0] == class as u8
-                    && (k[1..].iter().all(u8::is_ascii_digit)
-                        || e.key[1..].eq_ignore_ascii_case("xx"))
-            })
+        let has_class = |class: u8| {
+            responses
+                .iter()
+                .any(|e| status_class(&e.key) == Some(class))
         };
-        if !has_class('2') {
+        if !has_class(2) {
             out.add(
                 Rule::Response2xxMissing,
                 ptr.clone(),
                 format!("{label} declares no 2xx response"),
             );
         }
-        if !has_class('4') {
+        if !has_class(4) {
             out.add(
                 Rule::Response4xxMissing,
                 ptr,
@@ -442,6 +461,16 @@ fn responses(ctx: &Ctx, out: &mut Findings) {
             );
         }
     }
+}
+
+/// The class (first digit) of a response key: `200` and `2XX` are 2, `default` or a malformed
+/// key (`2xx`, `600`) has none.
+pub fn status_class(key: &str) -> Option<u8> {
+    let bytes = key.as_bytes();
+    let valid = bytes.len() == 3
+        && (b'1'..=b'5').contains(&bytes[0])
+        && (bytes[1..].iter().all(u8::is_ascii_digit) || &bytes[1..] == b"XX");
+    valid.then(|| bytes[0] - b'0')
 }
 
 /// `servers-empty`, `server-trailing-slash`.
