@@ -197,7 +197,7 @@ impl<'a> Checker<'_, 'a> {
                 continue;
             }
             let (schema, deps) = self.component(&name);
-            defs.insert(def_key(&name), schema);
+            defs.insert(name.clone(), schema);
             queue.extend(deps);
         }
         if let Value::Object(obj) = &mut root {
@@ -234,12 +234,8 @@ impl<'a> Checker<'_, 'a> {
     }
 }
 
-/// The `$defs` key of a component (and so the `$ref` to it, once percent-encoded).
-fn def_key(name: &str) -> String {
-    name.to_string()
-}
-
-/// A `$ref` to `#/$defs/<name>`, escaped as a JSON pointer inside a URI fragment.
+/// A `$ref` to `#/$defs/<name>` (components keep their names there), escaped as a JSON
+/// pointer inside a URI fragment.
 fn def_ref(name: &str) -> String {
     let mut out = String::from("#/$defs/");
     for b in name.replace('~', "~0").replace('/', "~1").bytes() {

@@ -263,7 +263,7 @@ pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, y
         base_dir,
     };
     let mut out = Findings::default();
-    for (pointer, _) in &doc.duplicate_keys {
+    for pointer in &doc.duplicate_keys {
         out.add(
             Rule::YamlDuplicateKey,
             pointer.clone(),

@@ -76,8 +76,8 @@ pub struct Entry {
 pub struct Document {
     /// The root node (a `Null` node for an empty file).
     pub root: Node,
-    /// Keys that appear twice in one mapping: (JSON pointer of the second one, position).
-    pub duplicate_keys: Vec<(String, Pos)>,
+    /// JSON pointers of keys that appear twice in one mapping (they resolve to the last one).
+    pub duplicate_keys: Vec<String>,
 }
 
 /// A YAML error: the document cannot be linted at all.
@@ -300,7 +300,7 @@ struct Builder {
     /// Node sizes of the open collections, to size anchored collections.
     sizes: Vec<usize>,
     nodes: usize,
-    duplicate_keys: Vec<(String, Pos)>,
+    duplicate_keys: Vec<String>,
 }
 
 impl Builder {
@@ -477,7 +477,7 @@ impl Builder {
             }) => {
                 if let Some((key, key_pos)) = pending_key.take() {
                     if !keys.insert(key.clone()) {
-                        self.duplicate_keys.push((join(pointer, &key), key_pos));
+                        self.duplicate_keys.push(join(pointer, &key));
                     }
                     entries.push(Entry {
                         key,
@@ -622,7 +622,7 @@ mod tests {
     fn duplicate_keys_and_aliases() {
         let doc = parse("a: &x {k: 1}\nb: *x\na: 2\n").expect("parses");
         assert_eq!(doc.duplicate_keys.len(), 1);
-        assert_eq!(doc.duplicate_keys[0].0, "/a");
+        assert_eq!(doc.duplicate_keys[0], "/a");
         assert_eq!(doc.root.to_json()["b"]["k"], serde_json::json!(1));
     }
 
