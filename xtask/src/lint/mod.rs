@@ -254,6 +254,8 @@ fn percent_decode(s: &str) -> String {
 
 /// Lints one document. `base_dir` is where relative `$ref` files are looked for.
 pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, yaml::ParseError> {
+    // YAML allows a byte order mark; the parser does not expect one.
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let doc = yaml::parse(src)?;
     let json = doc.root.to_json();
     let ctx = Ctx {
@@ -323,6 +325,11 @@ fn finish(root: &Node, out: Findings) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_order_mark_is_accepted() {
+        assert!(lint_source("\u{feff}openapi: 3.0.3\n", None).is_ok());
+    }
 
     #[test]
     fn percent_decoding() {
