@@ -422,7 +422,7 @@ fn collisions(infos: &[PathInfo], out: &mut Findings) {
                 Rule::PathsIdentical,
                 b.ptr.clone(),
                 format!(
-                    "path `{}` is the same template as `{first}` (only parameter names differ)",
+                    "path `{}` is the same template as `{first}` (they differ only in parameter names or a trailing slash)",
                     b.key
                 ),
             ),

@@ -81,7 +81,7 @@ rules! {
     PathEmpty => "path-empty", Error, "paths", "A path is empty or has an empty segment (`//`).";
     PathTrailingSlash => "path-trailing-slash", Warning, "paths", "A path ends with `/`.";
     PathQuery => "path-query", Error, "paths", "A path carries a query string or fragment (use `in: query` parameters).";
-    PathsIdentical => "paths-identical", Error, "paths", "Two paths are the same template with different parameter names.";
+    PathsIdentical => "paths-identical", Error, "paths", "Two paths are the same template but for parameter names or a trailing slash.";
     PathsAmbiguous => "paths-ambiguous", Error, "paths", "Two paths can match the same request and neither is more specific.";
     EnumTypeMismatch => "enum-type-mismatch", Error, "schemas", "An `enum` value does not match the schema's `type`.";
     EnumDuplicate => "enum-duplicate", Error, "schemas", "An `enum` lists the same value twice.";
