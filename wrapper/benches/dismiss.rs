@@ -8,12 +8,16 @@
 //!
 //! The client points at `http://127.0.0.1:9`, which is never contacted.
 //!
-//! Run: `cargo bench -p tencent-meeting --bench dismiss`.
+//! Run: `cargo bench -p tencent-meeting --bench dismiss`; on a busy machine, prefix
+//! `TM_BENCH_CLOCK=cpu` to count only this thread's CPU time (see `common/mod.rs`). The runtime
+//! is current-thread, so all the work is on the measured thread.
+
+mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
+use criterion::measurement::Measurement;
 use tencent_meeting::{Client, Credentials, Instance, Operator};
 
 const BASE_URL: &str = "http://127.0.0.1:9";
@@ -27,7 +31,7 @@ fn client(credentials: Credentials) -> Client {
         .expect("client")
 }
 
-fn dismiss(c: &mut Criterion) {
+fn dismiss<M: Measurement>(c: &mut Criterion<M>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -57,13 +61,18 @@ fn dismiss(c: &mut Criterion) {
     };
 
     // Check once that each case prepares what it should.
-    let signed = runtime.block_on(prepare(&enterprise)).expect("enterprise prepare");
-    assert_eq!(signed.url, format!("{BASE_URL}/v1/meetings/{MEETING_ID}/dismiss"));
+    let signed = runtime
+        .block_on(prepare(&enterprise))
+        .expect("enterprise prepare");
+    assert_eq!(
+        signed.url,
+        format!("{BASE_URL}/v1/meetings/{MEETING_ID}/dismiss")
+    );
     assert_eq!(signed.signature.as_ref().map(String::len), Some(88));
     let unsigned = runtime.block_on(prepare(&oauth2)).expect("oauth2 prepare");
     assert!(unsigned.signature.is_none());
 
-    let mut group = c.benchmark_group("dismiss");
+    let mut group = c.benchmark_group(format!("{}dismiss", common::clock_prefix()));
     group.bench_function("prepare_enterprise", |b| {
         b.to_async(&runtime).iter(|| prepare(&enterprise))
     });
@@ -73,13 +82,14 @@ fn dismiss(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    // Modest times: a 2-core machine shared with other builds.
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(5))
-        .sample_size(100);
-    targets = dismiss
+fn main() {
+    if common::cpu_clock() {
+        let mut c = common::config(Criterion::default().with_measurement(common::ThreadCpuTime))
+            .configure_from_args();
+        dismiss(&mut c);
+    } else {
+        let mut c = common::config(Criterion::default()).configure_from_args();
+        dismiss(&mut c);
+    }
+    Criterion::default().configure_from_args().final_summary();
 }
-criterion_main!(benches);
