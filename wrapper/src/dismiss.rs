@@ -238,14 +238,14 @@ impl DismissMeeting {
                 "is required: .reason_code(n), a code of your choosing",
             )
         })?;
-        if let Some(detail) = &self.reason_detail {
-            if detail.chars().count() > REASON_DETAIL_MAX_CHARS {
-                return Err(ValidationError::new(
-                    "reason_detail",
-                    format!("must be at most {REASON_DETAIL_MAX_CHARS} characters"),
-                )
-                .into());
-            }
+        if let Some(detail) = &self.reason_detail
+            && detail.chars().count() > REASON_DETAIL_MAX_CHARS
+        {
+            return Err(ValidationError::new(
+                "reason_detail",
+                format!("must be at most {REASON_DETAIL_MAX_CHARS} characters"),
+            )
+            .into());
         }
         let (retrieve_code, retrieve_code_overridden) = match kind {
             Some(MeetingKind::Quick) => (true, !self.retrieve_code),
