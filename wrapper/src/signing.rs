@@ -60,45 +60,72 @@ impl Signed {
 /// The string the service signs:
 /// `{METHOD}\nX-TC-Key={SecretId}&X-TC-Nonce={Nonce}&X-TC-Timestamp={Timestamp}\n{uri}\n{body}`.
 pub fn string_to_sign(params: &SigningParams<'_>) -> Vec<u8> {
-    use std::io::Write as _;
-    let mut out = Vec::with_capacity(
-        params.method.len() + params.secret_id.len() + params.uri.len() + params.body.len() + 80,
-    );
-    // Writing into a Vec cannot fail.
-    let _ = write!(
-        out,
-        "{}\nX-TC-Key={}&X-TC-Nonce={}&X-TC-Timestamp={}\n{}\n",
-        params.method, params.secret_id, params.nonce, params.timestamp, params.uri
-    );
-    out.extend_from_slice(params.body);
+    // Built by copying rather than through `core::fmt`: this runs for every request.
+    let mut nonce = itoa::Buffer::new();
+    let mut timestamp = itoa::Buffer::new();
+    let parts: [&[u8]; 11] = [
+        params.method.as_bytes(),
+        b"\nX-TC-Key=",
+        params.secret_id.as_bytes(),
+        b"&X-TC-Nonce=",
+        nonce.format(params.nonce).as_bytes(),
+        b"&X-TC-Timestamp=",
+        timestamp.format(params.timestamp).as_bytes(),
+        b"\n",
+        params.uri.as_bytes(),
+        b"\n",
+        params.body,
+    ];
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.extend_from_slice(part);
+    }
     out
+}
+
+/// A SecretKey prepared for signing: the HMAC state after absorbing the key, computed once per
+/// key instead of once per request. It can sign as the key can, so it is as secret as the key:
+/// its `Debug` is redacted.
+#[derive(Clone)]
+pub struct SigningKey(Hmac<Sha256>);
+
+impl SigningKey {
+    /// Prepares `secret_key`.
+    pub fn new(secret_key: &str) -> Self {
+        // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+        match Hmac::<Sha256>::new_from_slice(secret_key.as_bytes()) {
+            Ok(mac) => Self(mac),
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        }
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey([REDACTED])")
+    }
 }
 
 /// Signs a request: builds the string to sign and returns it with its signature.
 pub fn sign(params: &SigningParams<'_>, secret_key: &str) -> Signed {
-    let string_to_sign = string_to_sign(params);
-    let signature = signature_of(&string_to_sign, secret_key.as_bytes());
-    Signed {
-        string_to_sign,
-        signature,
-    }
+    sign_with(params, &SigningKey::new(secret_key))
 }
 
-/// `base64(lowercase_hex(HMAC-SHA256(key, message)))`.
-fn signature_of(message: &[u8], key: &[u8]) -> String {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
-    mac.update(message);
+/// [`sign`] with a key prepared once ([`SigningKey::new`]), as the client does for every request.
+pub fn sign_with(params: &SigningParams<'_>, key: &SigningKey) -> Signed {
+    let string_to_sign = string_to_sign(params);
+    let mut mac = key.0.clone();
+    mac.update(&string_to_sign);
     let digest = mac.finalize().into_bytes();
     let mut hex_digest = [0u8; 64];
     // 32 bytes always encode into 64 hex digits.
     if hex::encode_to_slice(digest, &mut hex_digest).is_err() {
         unreachable!("a SHA-256 digest is 32 bytes");
     }
-    base64::engine::general_purpose::STANDARD.encode(hex_digest)
+    Signed {
+        string_to_sign,
+        signature: base64::engine::general_purpose::STANDARD.encode(hex_digest),
+    }
 }
 
 /// Checks `signature` against the one [`sign`] computes, in constant time.

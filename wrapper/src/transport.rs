@@ -9,7 +9,7 @@ use tencent_meeting_openapi::hooks::{HookError, Hooks, RequestHooks};
 use crate::client::ClientInner;
 use crate::credentials::Mode;
 use crate::prepared::PreparedRequest;
-use crate::signing::{SigningParams, sign};
+use crate::signing::{SigningParams, sign_with};
 
 /// The response header third parties report as carrying a trace id.
 pub(crate) const TRACE_HEADER: &str = "x-tc-trace";
@@ -136,7 +136,7 @@ fn stamp(
                 .and_then(|b| b.as_bytes())
                 .unwrap_or_default();
             let method = request.method().as_str().to_string();
-            let signed = sign(
+            let signed = sign_with(
                 &SigningParams {
                     method: &method,
                     uri: &uri,
@@ -145,7 +145,7 @@ fn stamp(
                     timestamp,
                     nonce,
                 },
-                e.secret_key(),
+                e.signing_key(),
             );
             let headers = request.headers_mut();
             if let Ok(v) = HeaderValue::from_str(&e.secret_id) {
