@@ -6,6 +6,7 @@
 mod ci;
 mod codegen;
 mod lint;
+mod loadtest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     Lint(lint::LintArgs),
     /// Everything CI checks: fmt, clippy, codegen --check, lint, tests.
     Ci,
+    /// Throughput of the wrapper against a raw reqwest baseline on an in-process simulator
+    /// (always in release), or with --batch-rss the CLI's peak RSS on a large batch.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         Command::Codegen { check } => codegen::run(check),
         Command::Lint(args) => return lint::run(args),
         Command::Ci => ci::run(),
+        Command::Loadtest(args) => loadtest::run(args),
     };
     match result {
         Ok(code) => code,
