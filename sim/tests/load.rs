@@ -3,8 +3,9 @@
 //! signature (200003), and no dismiss may be lost: each one is accounted for by the client and
 //! by the simulator.
 //!
-//! The 20,000-meeting run takes about 14 s in the debug test profile on 2 cores; the throughput
-//! figures are measured in release by `cargo xtask loadtest` (see BENCHMARKS.md).
+//! The 20,000-meeting run takes 4 s in the debug test profile on an idle 2-core machine (15 s
+//! with builds running beside it); the throughput figures are measured in release by
+//! `cargo xtask loadtest` (see BENCHMARKS.md).
 
 use std::collections::HashSet;
 use std::sync::Arc;
