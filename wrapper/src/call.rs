@@ -12,7 +12,7 @@ use crate::instance::Instance;
 use crate::operator::Operator;
 use crate::prepared::PreparedRequest;
 use crate::response::{Failure, map_error};
-use crate::transport::AttemptHooks;
+use crate::transport::run_attempt;
 
 /// The longest operator ID accepted. The service documents none; IDs are short tokens.
 const OPERATOR_ID_MAX: usize = 256;
@@ -196,7 +196,7 @@ impl Client {
     ) -> Result<Success<T>, Error>
     where
         T: Expected,
-        F: FnMut(tencent_meeting_openapi::Client) -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = GeneratedResult<T>>,
     {
         self.with_retries_confirming(operation, meeting_id, send, |_| false)
@@ -214,7 +214,7 @@ impl Client {
     ) -> Result<Success<T>, Error>
     where
         T: Expected,
-        F: FnMut(tencent_meeting_openapi::Client) -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = GeneratedResult<T>>,
     {
         let inner = &self.inner;
@@ -227,7 +227,7 @@ impl Client {
             api_code = tracing::field::Empty,
             trace_id = tracing::field::Empty,
         );
-        async {
+        let attempts = async {
             let max_attempts = inner.retry.attempts();
             let mut outcome_unknown = false;
             let mut attempt = 0;
@@ -236,15 +236,13 @@ impl Client {
                 if let Some(limit) = &inner.rate_limit {
                     limit.acquire().await;
                 }
-                tracing::Span::current().record("attempt", attempt);
-                let (api, hooks) = AttemptHooks::attempt(inner, false);
-                let result = send(api).await;
-                let record = hooks.record();
+                span.record("attempt", attempt);
+                let (result, record) = run_attempt(false, send()).await;
                 if let Some(status) = record.status {
-                    tracing::Span::current().record("status", status);
+                    span.record("status", status);
                 }
                 if let Some(trace) = &record.trace_id {
-                    tracing::Span::current().record("trace_id", trace.as_str());
+                    span.record("trace_id", trace.as_str());
                 }
                 let error = match result {
                     Ok(value) => {
@@ -277,7 +275,7 @@ impl Client {
                     },
                 };
                 if let Error::Api { code, .. } = &error {
-                    tracing::Span::current().record("api_code", code);
+                    span.record("api_code", code);
                 }
                 if outcome_unknown && already_done(&error) {
                     tracing::info!(
@@ -301,21 +299,23 @@ impl Client {
                 tracing::info!(attempt, error = %error, ?delay, "retrying");
                 tokio::time::sleep(delay).await;
             }
+        };
+        // A disabled span still costs an enter and exit per poll: skip it when nothing listens.
+        if span.is_disabled() {
+            attempts.await
+        } else {
+            attempts.instrument(span.clone()).await
         }
-        .instrument(span)
-        .await
     }
 
     /// Builds, stamps and signs one request exactly as an attempt would, and returns it unsent.
     pub(crate) async fn prepare<T, F, Fut>(&self, send: F) -> Result<PreparedRequest, Error>
     where
-        F: FnOnce(tencent_meeting_openapi::Client) -> Fut,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = GeneratedResult<T>>,
     {
-        let (api, hooks) = AttemptHooks::attempt(&self.inner, true);
-        let result = send(api).await;
-        let record = hooks.record();
-        if let Some(prepared) = record.prepared.clone() {
+        let (result, mut record) = run_attempt(true, send()).await;
+        if let Some(prepared) = record.prepared.take() {
             return Ok(prepared);
         }
         // The dry-run hook stops every request it prepares, so only a failure before the hook

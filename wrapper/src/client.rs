@@ -6,6 +6,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tencent_meeting_openapi::hooks::{Hooks, RequestHooks};
+
 use crate::clock::{Clock, NonceSource, SystemClock};
 use crate::credentials::Credentials;
 use crate::dismiss::DismissMeeting;
@@ -13,6 +15,7 @@ use crate::error::{Error, ValidationError};
 use crate::lookup::GetMeeting;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
+use crate::transport::Stamper;
 
 /// The production endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.meeting.qq.com";
@@ -49,10 +52,9 @@ pub struct Client {
 
 pub(crate) struct ClientInner {
     pub base_url: String,
-    pub http: reqwest::Client,
-    pub credentials: Credentials,
-    pub clock: Arc<dyn Clock>,
-    pub nonces: NonceSource,
+    /// The generated client, built once; its hooks are the stamper.
+    pub api: tencent_meeting_openapi::Client,
+    pub stamper: Arc<Stamper>,
     pub retry: RetryPolicy,
     pub rate_limit: Option<RateLimit>,
     pub timeout: Duration,
@@ -82,7 +84,12 @@ impl Client {
 
     /// The credentials requests are authenticated with.
     pub fn credentials(&self) -> &Credentials {
-        &self.inner.credentials
+        &self.inner.stamper.credentials
+    }
+
+    /// The generated client every call goes through.
+    pub(crate) fn api(&self) -> &tencent_meeting_openapi::Client {
+        &self.inner.api
     }
 }
 
@@ -90,7 +97,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("credentials", &self.inner.credentials)
+            .field("credentials", &self.inner.stamper.credentials)
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
@@ -200,13 +207,21 @@ impl ClientBuilder {
                 maybe_sent: false,
                 source: Some(Box::new(e)),
             })?;
+        let stamper = Arc::new(Stamper {
+            credentials,
+            clock: self.clock,
+            nonces: NonceSource::new(),
+        });
+        let api = tencent_meeting_openapi::Client::new_with_client(
+            &base_url,
+            http,
+            Hooks::new(stamper.clone() as Arc<dyn RequestHooks>),
+        );
         Ok(Client {
             inner: Arc::new(ClientInner {
                 base_url,
-                http,
-                credentials,
-                clock: self.clock,
-                nonces: NonceSource::new(),
+                api,
+                stamper,
                 retry: self.retry,
                 rate_limit: self.rate_limit_per_minute.map(RateLimit::per_minute),
                 timeout: self.timeout,

@@ -27,6 +27,7 @@ pub(crate) struct Enterprise {
     pub app_id: HeaderValue,
     pub sdk_id: Option<HeaderValue>,
     pub secret_id: String,
+    pub secret_id_header: HeaderValue,
     pub secret_key: SecretString,
     /// The key's HMAC state, prepared on first use: keying HMAC is a third of signing's cost.
     pub signing_key: OnceLock<SigningKey>,
@@ -37,6 +38,7 @@ pub(crate) struct Enterprise {
 pub(crate) struct OAuth2 {
     pub access_token: SecretString,
     pub open_id: String,
+    pub open_id_header: HeaderValue,
 }
 
 impl Credentials {
@@ -51,7 +53,7 @@ impl Credentials {
     ) -> Result<Self, Error> {
         let app_id = header_value("app_id", &app_id.into())?;
         let secret_id = secret_id.into();
-        header_value("secret_id", &secret_id)?;
+        let secret_id_header = header_value("secret_id", &secret_id)?;
         let secret_key = secret_key.into();
         if secret_key.is_empty() {
             return Err(ValidationError::new("secret_key", "must not be empty").into());
@@ -60,6 +62,7 @@ impl Credentials {
             app_id,
             sdk_id: None,
             secret_id,
+            secret_id_header,
             secret_key: SecretString::from(secret_key),
             signing_key: OnceLock::new(),
         }))))
@@ -85,10 +88,11 @@ impl Credentials {
         // The error names the field and the rule, never the value.
         header_value("access_token", &access_token)?;
         let open_id = open_id.into();
-        header_value("open_id", &open_id)?;
+        let open_id_header = header_value("open_id", &open_id)?;
         Ok(Self(Mode::OAuth2(OAuth2 {
             access_token: SecretString::from(access_token),
             open_id,
+            open_id_header,
         })))
     }
 

@@ -172,8 +172,10 @@ impl DismissMeeting {
             .with_retries_confirming(
                 "dismiss_meeting",
                 meeting_id,
-                |api| async move {
-                    api.dismiss_meeting()
+                || async move {
+                    client
+                        .api()
+                        .dismiss_meeting()
                         .meeting_id(meeting_id)
                         .body(body.clone())
                         .send()
@@ -218,9 +220,12 @@ impl DismissMeeting {
         let planned = self.plan(call, self.kind)?;
         let meeting_id = planned.call.meeting_id.as_str();
         let body = planned.body;
-        self.client
-            .prepare(|api| async move {
-                api.dismiss_meeting()
+        let client = &self.client;
+        client
+            .prepare(|| async move {
+                client
+                    .api()
+                    .dismiss_meeting()
                     .meeting_id(meeting_id)
                     .body(body)
                     .send()

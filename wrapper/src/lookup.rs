@@ -109,7 +109,8 @@ impl GetMeeting {
 /// Runs the look-up for a validated call.
 pub(crate) async fn lookup(client: &Client, call: &Call) -> Result<Meeting, Error> {
     let found = client
-        .with_retries("get_meeting", &call.meeting_id, |api| async move {
+        .with_retries("get_meeting", &call.meeting_id, || async move {
+            let api = client.api();
             let request = api
                 .get_meeting()
                 .meeting_id(call.meeting_id.as_str())

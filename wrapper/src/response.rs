@@ -58,7 +58,7 @@ pub(crate) async fn map_error(
             Error::Validation(crate::error::ValidationError::new("request", message))
         }
         GeneratedError::Custom(message) => {
-            if crate::transport::AttemptHooks::is_dry_run_stop(&message) {
+            if crate::transport::is_dry_run_stop(&message) {
                 return Failure::DryRunStop;
             }
             Error::Transport {

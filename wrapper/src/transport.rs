@@ -1,13 +1,17 @@
-//! One attempt of a call: the generated client with this crate's hooks plugged in, which stamp,
-//! sign and record each request exactly as it is sent.
+//! The hooks the generated client calls on every request: they stamp, sign and record each
+//! request exactly as it is sent.
+//!
+//! A client builds its generated client once, with one [`Stamper`]; what an attempt saw is
+//! recorded in a task-local [`Attempt`] that [`run_attempt`] scopes around the generated call.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use tencent_meeting_openapi::hooks::{HookError, Hooks, RequestHooks};
+use tencent_meeting_openapi::hooks::{HookError, RequestHooks};
 
-use crate::client::ClientInner;
-use crate::credentials::Mode;
+use crate::clock::{Clock, NonceSource};
+use crate::credentials::{Credentials, Mode};
 use crate::prepared::PreparedRequest;
 use crate::signing::{SigningParams, sign_with};
 
@@ -18,7 +22,7 @@ pub(crate) const TRACE_HEADER: &str = "x-tc-trace";
 const DRY_RUN: &str = "dry run: request prepared, not sent";
 
 /// What one attempt sent and saw.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub(crate) struct AttemptRecord {
     pub nonce: u64,
     pub status: Option<u16>,
@@ -26,67 +30,78 @@ pub(crate) struct AttemptRecord {
     pub prepared: Option<PreparedRequest>,
 }
 
-/// The hooks of one attempt.
-pub(crate) struct AttemptHooks {
-    client: Arc<ClientInner>,
+/// One attempt in flight: whether it is a dry run, and what it recorded so far.
+struct Attempt {
     dry_run: bool,
     record: Mutex<AttemptRecord>,
 }
 
-impl AttemptHooks {
-    /// The generated client for one attempt, and the record its hooks fill in. The generated
-    /// client is a thin handle: the connection pool is shared.
-    pub fn attempt(
-        client: &Arc<ClientInner>,
-        dry_run: bool,
-    ) -> (tencent_meeting_openapi::Client, Arc<AttemptHooks>) {
-        let hooks = Arc::new(AttemptHooks {
-            client: Arc::clone(client),
-            dry_run,
-            record: Mutex::new(AttemptRecord::default()),
-        });
-        let api = tencent_meeting_openapi::Client::new_with_client(
-            &client.base_url,
-            client.http.clone(),
-            Hooks::new(hooks.clone() as Arc<dyn RequestHooks>),
-        );
-        (api, hooks)
-    }
-
-    /// What the attempt recorded.
-    pub fn record(&self) -> AttemptRecord {
-        self.record
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Whether `message` (from progenitor's `Error::Custom`) is the dry-run stop.
-    pub fn is_dry_run_stop(message: &str) -> bool {
-        message == DRY_RUN
-    }
+tokio::task_local! {
+    static ATTEMPT: Arc<Attempt>;
 }
 
-impl RequestHooks for AttemptHooks {
+/// Runs one generated call as an attempt and returns its outcome with what the hooks recorded.
+/// With `dry_run`, the hooks prepare the request and stop it before it is sent.
+pub(crate) async fn run_attempt<F: Future>(dry_run: bool, call: F) -> (F::Output, AttemptRecord) {
+    let attempt = Arc::new(Attempt {
+        dry_run,
+        record: Mutex::new(AttemptRecord::default()),
+    });
+    let output = ATTEMPT.scope(Arc::clone(&attempt), call).await;
+    let record = std::mem::take(
+        &mut *attempt
+            .record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
+    (output, record)
+}
+
+/// Whether `message` (from progenitor's `Error::Custom`) is the dry-run stop.
+pub(crate) fn is_dry_run_stop(message: &str) -> bool {
+    message == DRY_RUN
+}
+
+/// Stamps every request of one client with a fresh timestamp and nonce and its credentials'
+/// headers, signing it in enterprise mode.
+pub(crate) struct Stamper {
+    pub credentials: Credentials,
+    pub clock: Arc<dyn Clock>,
+    pub nonces: NonceSource,
+}
+
+impl RequestHooks for Stamper {
     fn before_send(&self, request: &mut reqwest::Request) -> Result<(), HookError> {
-        let now = self.client.clock.now_unix_millis();
-        let timestamp = now / 1000;
-        let nonce = self.client.nonces.next(now);
-        let signed = stamp(&self.client, request, timestamp, nonce);
-        let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
-        record.nonce = nonce;
-        if self.dry_run {
-            record.prepared = Some(PreparedRequest::from_request(request, signed));
-            return Err(HookError(DRY_RUN.to_string()));
+        let now = self.clock.now_unix_millis();
+        let nonce = self.nonces.next(now);
+        let signed = stamp(&self.credentials, request, now / 1000, nonce);
+        let stop = ATTEMPT.try_with(|attempt| {
+            let mut record = attempt
+                .record
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            record.nonce = nonce;
+            if attempt.dry_run {
+                record.prepared = Some(PreparedRequest::from_request(request, signed));
+            }
+            attempt.dry_run
+        });
+        match stop {
+            Ok(true) => Err(HookError(DRY_RUN.to_string())),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn after_send(&self, outcome: &reqwest::Result<reqwest::Response>) {
         if let Ok(response) = outcome {
-            let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
-            record.status = Some(response.status().as_u16());
-            record.trace_id = trace_id(response.headers());
+            let _ = ATTEMPT.try_with(|attempt| {
+                let mut record = attempt
+                    .record
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                record.status = Some(response.status().as_u16());
+                record.trace_id = trace_id(response.headers());
+            });
         }
     }
 }
@@ -102,7 +117,7 @@ pub(crate) fn trace_id(headers: &reqwest::header::HeaderMap) -> Option<String> {
 /// Adds the authentication headers to `request` and, in enterprise mode, signs it over its
 /// path, query and body exactly as they will be sent. Returns the signature and string to sign.
 fn stamp(
-    client: &ClientInner,
+    credentials: &Credentials,
     request: &mut reqwest::Request,
     timestamp: u64,
     nonce: u64,
@@ -113,33 +128,27 @@ fn stamp(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
     headers.insert(X_TC_NONCE, HeaderValue::from(nonce));
-    match &client.credentials.0 {
+    match &credentials.0 {
         Mode::OAuth2(o) => {
             let headers = request.headers_mut();
-            // Both checked to be valid header values when the credentials were made.
+            // Checked to be a valid header value when the credentials were made.
             if let Some(v) = o.access_token_header() {
                 headers.insert(ACCESSTOKEN, v);
             }
-            if let Ok(v) = HeaderValue::from_str(&o.open_id) {
-                headers.insert(OPENID, v);
-            }
+            headers.insert(OPENID, o.open_id_header.clone());
             None
         }
         Mode::Enterprise(e) => {
-            let url = request.url();
-            let uri = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_string(),
-            };
+            // The path and query exactly as they will go on the request line.
+            let uri = &request.url()[url::Position::BeforePath..url::Position::AfterQuery];
             let body = request
                 .body()
                 .and_then(|b| b.as_bytes())
                 .unwrap_or_default();
-            let method = request.method().as_str().to_string();
             let signed = sign_with(
                 &SigningParams {
-                    method: &method,
-                    uri: &uri,
+                    method: request.method().as_str(),
+                    uri,
                     body,
                     secret_id: &e.secret_id,
                     timestamp,
@@ -148,9 +157,7 @@ fn stamp(
                 e.signing_key(),
             );
             let headers = request.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&e.secret_id) {
-                headers.insert(X_TC_KEY, v);
-            }
+            headers.insert(X_TC_KEY, e.secret_id_header.clone());
             if let Ok(v) = HeaderValue::from_str(&signed.signature) {
                 headers.insert(X_TC_SIGNATURE, v);
             }
