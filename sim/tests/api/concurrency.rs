@@ -94,11 +94,3 @@ async fn racing_dismisses_of_one_meeting_end_it_once() {
     assert_eq!((ok, ended), (1, 49));
     assert_eq!(view(&sim, &id).dismiss_count, 1);
 }
-
-/// The load test the issue describes: 20,000 dismisses, 100 at a time. Run it with
-/// `cargo test -p tencent-meeting-sim --release --test api -- --ignored load`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a load test: run explicitly, preferably with --release"]
-async fn load_twenty_thousand_dismisses_at_concurrency_100() {
-    dismiss_many(20_000, 100).await;
-}
