@@ -6,12 +6,13 @@
 //!   real httpmock server and an oracle that restates the rules independently;
 //! - `sign` → `verify` round-trips for any request parts, and any single change breaks it.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
+use common::{Log, Received, received, recorder};
 use hmac::{Hmac, Mac};
-use httpmock::HttpMockRequest;
 use httpmock::prelude::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -639,74 +640,8 @@ fn oracle(case: &DismissCase) -> Expected {
     })
 }
 
-/// A request as the mock server received it.
-#[derive(Debug, Clone)]
-struct Received {
-    method: String,
-    uri: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn signature_verifies(&self) -> bool {
-        let (Some(key), Some(ts), Some(nonce), Some(sig)) = (
-            self.header("x-tc-key"),
-            self.header("x-tc-timestamp").and_then(|t| t.parse().ok()),
-            self.header("x-tc-nonce").and_then(|n| n.parse().ok()),
-            self.header("x-tc-signature"),
-        ) else {
-            return false;
-        };
-        verify(
-            &SigningParams {
-                method: &self.method,
-                uri: &self.uri,
-                body: &self.body,
-                secret_id: key,
-                timestamp: ts,
-                nonce,
-            },
-            SECRET_KEY,
-            sig,
-        )
-    }
-}
-
-type Log = Arc<Mutex<Vec<Received>>>;
-
-fn recorder(log: &Log) -> impl Fn(&HttpMockRequest) -> bool + Send + Sync + 'static {
-    let log = Arc::clone(log);
-    move |req: &HttpMockRequest| {
-        let received = Received {
-            method: req.method().to_string(),
-            uri: req
-                .uri()
-                .path_and_query()
-                .map(|pq| pq.as_str().to_string())
-                .unwrap_or_default(),
-            headers: req.headers_vec().clone(),
-            body: req.body_vec(),
-        };
-        log.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(received);
-        true
-    }
-}
-
 fn last_received(log: &Log) -> Option<Received> {
-    log.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .last()
-        .cloned()
+    received(log).pop()
 }
 
 /// Checks the request the server received against the oracle's body.
@@ -751,7 +686,7 @@ fn check_sent(
     } else {
         prop_assert_eq!(received.header("appid"), Some(APP_ID));
         prop_assert!(
-            received.signature_verifies(),
+            received.signature_verifies(SECRET_KEY),
             "the signature does not verify over what arrived"
         );
     }

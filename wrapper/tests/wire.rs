@@ -1,12 +1,13 @@
 //! What the client puts on the wire, asserted byte for byte against httpmock: header names and
 //! values, body bytes, and a signature recomputed from what the server received.
 
-use std::sync::{Arc, Mutex};
+mod common;
 
-use httpmock::HttpMockRequest;
+use std::sync::Arc;
+
+use common::{Log, Received, received, recorder};
 use httpmock::prelude::*;
 use tencent_meeting::clock::FixedClock;
-use tencent_meeting::signing::{SigningParams, verify};
 use tencent_meeting::{
     ApiErrorKind, Client, Credentials, Error, Instance, MeetingKind, Operator, Refusal, RetryPolicy,
 };
@@ -15,80 +16,6 @@ const APP_ID: &str = "200000001";
 const SECRET_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
 const SECRET_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLEKEY";
 const NOW_MILLIS: u64 = 1_716_000_000_123;
-
-/// A request as the mock server received it.
-#[derive(Debug, Clone)]
-struct Received {
-    method: String,
-    uri: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn nonce(&self) -> u64 {
-        self.header("x-tc-nonce")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_default()
-    }
-
-    /// Whether the received signature verifies over what was received.
-    fn signature_verifies(&self, secret_key: &str) -> bool {
-        let (Some(key), Some(ts), Some(sig)) = (
-            self.header("x-tc-key"),
-            self.header("x-tc-timestamp").and_then(|t| t.parse().ok()),
-            self.header("x-tc-signature"),
-        ) else {
-            return false;
-        };
-        verify(
-            &SigningParams {
-                method: &self.method,
-                uri: &self.uri,
-                body: &self.body,
-                secret_id: key,
-                timestamp: ts,
-                nonce: self.nonce(),
-            },
-            secret_key,
-            sig,
-        )
-    }
-}
-
-type Log = Arc<Mutex<Vec<Received>>>;
-
-/// A matcher that records every request it sees and matches them all.
-fn recorder(log: &Log) -> impl Fn(&HttpMockRequest) -> bool + Send + Sync + 'static {
-    let log = Arc::clone(log);
-    move |req: &HttpMockRequest| {
-        let uri = req.uri();
-        let received = Received {
-            method: req.method().to_string(),
-            uri: uri
-                .path_and_query()
-                .map(|pq| pq.as_str().to_string())
-                .unwrap_or_default(),
-            headers: req.headers_vec().clone(),
-            body: req.body_vec(),
-        };
-        if let Ok(mut log) = log.lock() {
-            log.push(received);
-        }
-        true
-    }
-}
-
-fn received(log: &Log) -> Vec<Received> {
-    log.lock().map(|l| l.clone()).unwrap_or_default()
-}
 
 fn enterprise() -> Credentials {
     Credentials::enterprise(APP_ID, SECRET_ID, SECRET_KEY).expect("valid credentials")
