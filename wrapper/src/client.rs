@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tencent_meeting_openapi::ClientInfo as _;
 use tencent_meeting_openapi::hooks::{Hooks, RequestHooks};
 
 use crate::clock::{Clock, NonceSource, SystemClock};
@@ -51,8 +52,7 @@ pub struct Client {
 }
 
 pub(crate) struct ClientInner {
-    pub base_url: String,
-    /// The generated client, built once; its hooks are the stamper.
+    /// The generated client, built once; its hooks are the stamper. It holds the base URL.
     pub api: tencent_meeting_openapi::Client,
     pub stamper: Arc<Stamper>,
     pub retry: RetryPolicy,
@@ -79,7 +79,7 @@ impl Client {
 
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        self.inner.api.baseurl()
     }
 
     /// The credentials requests are authenticated with.
@@ -96,7 +96,7 @@ impl Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
+            .field("base_url", &self.base_url())
             .field("credentials", &self.inner.stamper.credentials)
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
@@ -219,7 +219,6 @@ impl ClientBuilder {
         );
         Ok(Client {
             inner: Arc::new(ClientInner {
-                base_url,
                 api,
                 stamper,
                 retry: self.retry,
