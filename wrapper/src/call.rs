@@ -49,9 +49,10 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// Validates the meeting ID, the operator (against the credentials) and the device type.
-    pub fn new(client: &Client, meeting_id: &str, identity: &Identity) -> Result<Self, Error> {
-        check_meeting_id(meeting_id)?;
+    /// Validates the meeting ID, the operator (against the credentials) and the device type. Takes
+    /// the caller's values rather than copying them: a call sends what its builder was given.
+    pub fn new(client: &Client, meeting_id: String, identity: Identity) -> Result<Self, Error> {
+        check_meeting_id(&meeting_id)?;
         if let (Some(a), Some(b)) = (&identity.operator, &identity.second_operator) {
             return Err(ValidationError::new(
                 "operator",
@@ -66,8 +67,8 @@ impl Call {
             .into());
         }
         let open_id = client.credentials().open_id();
-        let operator = match (&identity.operator, open_id) {
-            (Some(op), _) => op.clone(),
+        let operator = match (identity.operator, open_id) {
+            (Some(op), _) => op,
             (None, Some(open_id)) => Operator::open_id(open_id),
             (None, None) => {
                 return Err(ValidationError::new(
@@ -89,9 +90,9 @@ impl Call {
                 .into());
             }
         }
-        let instance = match &identity.instance {
-            Some(Ok(instance)) => *instance,
-            Some(Err(e)) => return Err(e.clone().into()),
+        let instance = match identity.instance {
+            Some(Ok(instance)) => instance,
+            Some(Err(e)) => return Err(e.into()),
             None => {
                 return Err(ValidationError::new(
                     "instanceid",
@@ -101,7 +102,7 @@ impl Call {
             }
         };
         Ok(Self {
-            meeting_id: meeting_id.to_string(),
+            meeting_id,
             operator,
             instance,
         })
@@ -255,7 +256,8 @@ impl Client {
                             confirmed_on_retry: false,
                         });
                     }
-                    Err(e) => match map_error(e, &record, inner.timeout).await {
+                    // Boxed: it is about 1 KB and only failures need it.
+                    Err(e) => match Box::pin(map_error(e, &record, inner.timeout)).await {
                         Failure::OtherSuccess { status } => {
                             return T::from_other_success(status).map(|value| Success {
                                 value,
@@ -300,12 +302,14 @@ impl Client {
                 tokio::time::sleep(delay).await;
             }
         };
-        // A disabled span still costs an enter and exit per poll: skip it when nothing listens.
-        if span.is_disabled() {
-            attempts.await
+        // Entering a disabled span on every poll still costs a `log` check: when nothing listens,
+        // the attempts run in no span at all. (One future either way, so it is stored once.)
+        let polled_in = if span.is_disabled() {
+            tracing::Span::none()
         } else {
-            attempts.instrument(span.clone()).await
-        }
+            span.clone()
+        };
+        attempts.instrument(polled_in).await
     }
 
     /// Builds, stamps and signs one request exactly as an attempt would, and returns it unsent.
@@ -316,7 +320,7 @@ impl Client {
     {
         let (result, mut record) = run_attempt(true, send()).await;
         if let Some(prepared) = record.prepared.take() {
-            return Ok(prepared);
+            return Ok(*prepared);
         }
         // The dry-run hook stops every request it prepares, so only a failure before the hook
         // ran (the generated client refusing a value) ends up here.

@@ -155,10 +155,15 @@ impl DismissMeeting {
     }
 
     /// Validates and sends the dismiss, retrying what the retry policy allows.
-    pub async fn send(self) -> Result<Dismissed, Error> {
-        let call = Call::new(&self.client, &self.meeting_id, &self.identity)?;
+    pub async fn send(mut self) -> Result<Dismissed, Error> {
+        let call = Call::new(
+            &self.client,
+            std::mem::take(&mut self.meeting_id),
+            std::mem::take(&mut self.identity),
+        )?;
         let kind = if self.lookup {
-            let meeting = lookup(&self.client, &call).await?;
+            // Boxed: only some calls look up, and the look-up's future is large.
+            let meeting = Box::pin(lookup(&self.client, &call)).await?;
             check_looked_up(&call.meeting_id, &meeting)?;
             Some(meeting.kind)
         } else {
@@ -208,7 +213,7 @@ impl DismissMeeting {
 
     /// Validates, stamps and signs the dismiss exactly as [`Self::send`] would, and returns the
     /// request without sending anything. A look-up cannot be part of a dry run: give the kind.
-    pub async fn prepare(self) -> Result<PreparedRequest, Error> {
+    pub async fn prepare(mut self) -> Result<PreparedRequest, Error> {
         if self.lookup {
             return Err(ValidationError::new(
                 "lookup",
@@ -216,7 +221,11 @@ impl DismissMeeting {
             )
             .into());
         }
-        let call = Call::new(&self.client, &self.meeting_id, &self.identity)?;
+        let call = Call::new(
+            &self.client,
+            std::mem::take(&mut self.meeting_id),
+            std::mem::take(&mut self.identity),
+        )?;
         let planned = self.plan(call, self.kind)?;
         let meeting_id = planned.call.meeting_id.as_str();
         let body = planned.body;

@@ -100,8 +100,12 @@ impl GetMeeting {
     }
 
     /// Looks the meeting up. The look-up is read-only, so every retryable failure is retried.
-    pub async fn send(self) -> Result<Meeting, Error> {
-        let call = Call::new(&self.client, &self.meeting_id, &self.identity)?;
+    pub async fn send(mut self) -> Result<Meeting, Error> {
+        let call = Call::new(
+            &self.client,
+            std::mem::take(&mut self.meeting_id),
+            std::mem::take(&mut self.identity),
+        )?;
         lookup(&self.client, &call).await
     }
 }

@@ -4,11 +4,15 @@
 //! A client builds its generated client once, with one [`Stamper`]; what an attempt saw is
 //! recorded in a task-local [`Attempt`] that [`run_attempt`] scopes around the generated call.
 
+use std::cell::RefCell;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tencent_meeting_openapi::hooks::{HookError, RequestHooks};
+use tokio::task::futures::TaskLocalFuture;
 
 use crate::clock::{Clock, NonceSource};
 use crate::credentials::{Credentials, Mode};
@@ -16,7 +20,7 @@ use crate::prepared::PreparedRequest;
 use crate::signing::{SigningParams, sign_with};
 
 /// The response header third parties report as carrying a trace id.
-pub(crate) const TRACE_HEADER: &str = "x-tc-trace";
+pub(crate) const TRACE_HEADER: HeaderName = HeaderName::from_static("x-tc-trace");
 
 /// The message of the hook error that stops a dry run before anything is sent.
 const DRY_RUN: &str = "dry run: request prepared, not sent";
@@ -27,34 +31,57 @@ pub(crate) struct AttemptRecord {
     pub nonce: u64,
     pub status: Option<u16>,
     pub trace_id: Option<String>,
-    pub prepared: Option<PreparedRequest>,
+    // Boxed: the task-local value is swapped in and out on every poll, so it is kept small.
+    pub prepared: Option<Box<PreparedRequest>>,
 }
 
 /// One attempt in flight: whether it is a dry run, and what it recorded so far.
+#[derive(Debug, Default)]
 struct Attempt {
     dry_run: bool,
-    record: Mutex<AttemptRecord>,
+    record: AttemptRecord,
 }
 
 tokio::task_local! {
-    static ATTEMPT: Arc<Attempt>;
+    // The task-local owns the record (no lock, no allocation): the hooks run synchronously
+    // inside the attempt's own polls.
+    static ATTEMPT: RefCell<Attempt>;
+}
+
+pin_project_lite::pin_project! {
+    /// One generated call run as an attempt: the call, scoped in the task-local record, held
+    /// inline (not boxed: allocating progenitor's ~2 KB request future would cost more than
+    /// moving it into place once).
+    pub(crate) struct AttemptFuture<F: Future> {
+        #[pin]
+        scoped: TaskLocalFuture<RefCell<Attempt>, F>,
+    }
+}
+
+impl<F: Future> Future for AttemptFuture<F> {
+    type Output = (F::Output, AttemptRecord);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut scoped = self.project().scoped;
+        let output = ready!(scoped.as_mut().poll(cx));
+        let record = scoped
+            .take_value()
+            .map(|attempt| attempt.into_inner().record)
+            .unwrap_or_default();
+        Poll::Ready((output, record))
+    }
 }
 
 /// Runs one generated call as an attempt and returns its outcome with what the hooks recorded.
 /// With `dry_run`, the hooks prepare the request and stop it before it is sent.
-pub(crate) async fn run_attempt<F: Future>(dry_run: bool, call: F) -> (F::Output, AttemptRecord) {
-    let attempt = Arc::new(Attempt {
+pub(crate) fn run_attempt<F: Future>(dry_run: bool, call: F) -> AttemptFuture<F> {
+    let attempt = RefCell::new(Attempt {
         dry_run,
-        record: Mutex::new(AttemptRecord::default()),
+        ..Attempt::default()
     });
-    let output = ATTEMPT.scope(Arc::clone(&attempt), call).await;
-    let record = std::mem::take(
-        &mut *attempt
-            .record
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
-    );
-    (output, record)
+    AttemptFuture {
+        scoped: ATTEMPT.scope(attempt, call),
+    }
 }
 
 /// Whether `message` (from progenitor's `Error::Custom`) is the dry-run stop.
@@ -76,13 +103,11 @@ impl RequestHooks for Stamper {
         let nonce = self.nonces.next(now);
         let signed = stamp(&self.credentials, request, now / 1000, nonce);
         let stop = ATTEMPT.try_with(|attempt| {
-            let mut record = attempt
-                .record
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            record.nonce = nonce;
+            let mut attempt = attempt.borrow_mut();
+            attempt.record.nonce = nonce;
             if attempt.dry_run {
-                record.prepared = Some(PreparedRequest::from_request(request, signed));
+                attempt.record.prepared =
+                    Some(Box::new(PreparedRequest::from_request(request, signed)));
             }
             attempt.dry_run
         });
@@ -95,10 +120,7 @@ impl RequestHooks for Stamper {
     fn after_send(&self, outcome: &reqwest::Result<reqwest::Response>) {
         if let Ok(response) = outcome {
             let _ = ATTEMPT.try_with(|attempt| {
-                let mut record = attempt
-                    .record
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
+                let record = &mut attempt.borrow_mut().record;
                 record.status = Some(response.status().as_u16());
                 record.trace_id = trace_id(response.headers());
             });
@@ -109,7 +131,7 @@ impl RequestHooks for Stamper {
 /// The trace id of an answer, when it has one.
 pub(crate) fn trace_id(headers: &reqwest::header::HeaderMap) -> Option<String> {
     headers
-        .get(TRACE_HEADER)
+        .get(&TRACE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
@@ -124,7 +146,7 @@ fn stamp(
 ) -> Option<crate::signing::Signed> {
     let headers = request.headers_mut();
     // progenitor adds an `api-version` header the service does not document: send only what it does.
-    headers.remove("api-version");
+    headers.remove(&API_VERSION);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
     headers.insert(X_TC_NONCE, HeaderValue::from(nonce));
@@ -175,6 +197,8 @@ fn stamp(
 // stores names in lower case (HTTP/2 requires it on the wire) and HTTP peers compare them
 // case-insensitively; the official Go SDK sends Go-canonicalised names (`Appid`), which the
 // service accepts.
+/// progenitor's own header, which the hooks remove.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 const X_TC_TIMESTAMP: HeaderName = HeaderName::from_static("x-tc-timestamp");
 const X_TC_NONCE: HeaderName = HeaderName::from_static("x-tc-nonce");
 const X_TC_KEY: HeaderName = HeaderName::from_static("x-tc-key");
