@@ -63,6 +63,7 @@ pub struct Dismissed {
 /// A validated dismiss, ready to send.
 struct Planned {
     call: Call,
+    reason_code: i32,
     body: types::DismissMeetingRequest,
     kind: Option<MeetingKind>,
     retrieve_code: bool,
@@ -171,21 +172,38 @@ impl DismissMeeting {
         };
         let planned = self.plan(call, kind)?;
         let client = &self.client;
-        let body = &planned.body;
         let meeting_id = planned.call.meeting_id.as_str();
+        // The body `plan` built and checked goes out with the first attempt; a retry builds it
+        // again from the same checked parts, so the usual single attempt copies nothing.
+        let mut first_body = Some(planned.body);
+        let rebuild_body = || {
+            build_body(
+                &planned.call,
+                planned.reason_code,
+                self.reason_detail.as_deref(),
+                self.force,
+                planned.retrieve_code,
+            )
+        };
         let done = client
             .with_retries_confirming(
                 "dismiss_meeting",
                 meeting_id,
-                || async move {
-                    client
-                        .api()
-                        .dismiss_meeting()
-                        .meeting_id(meeting_id)
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .map(|rv| rv.into_inner())
+                || {
+                    let body = first_body.take().map_or_else(rebuild_body, Ok);
+                    async move {
+                        let body = body.map_err(|e| {
+                            tencent_meeting_openapi::Error::InvalidRequest(e.to_string())
+                        })?;
+                        client
+                            .api()
+                            .dismiss_meeting()
+                            .meeting_id(meeting_id)
+                            .body(body)
+                            .send()
+                            .await
+                            .map(|rv| rv.into_inner())
+                    }
                 },
                 |e| {
                     matches!(
@@ -282,6 +300,7 @@ impl DismissMeeting {
         )?;
         Ok(Planned {
             call,
+            reason_code,
             body,
             kind,
             retrieve_code,

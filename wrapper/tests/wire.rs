@@ -350,11 +350,25 @@ async fn retryable_failures_are_retried_with_fresh_nonces() {
             .operator(Operator::user_id("u"))
             .instance(Instance::Pc)
             .reason_code(1)
+            .reason_detail("结束")
             .send()
             .await
             .expect_err("fails every time");
         assert!(err.is_retryable(), "{err:?}");
         assert_eq!(mock.calls_async().await, 3, "HTTP {status} {body}");
+        // The first attempt sends the body built when the call was checked; retries build it
+        // again, and must send the very same bytes.
+        let bodies: Vec<Vec<u8>> = received(&log).into_iter().map(|r| r.body).collect();
+        assert_eq!(
+            bodies,
+            vec![
+                r#"{"force_dismiss_meeting":1,"instanceid":1,"reason_code":1,"reason_detail":"结束","retrieve_code":0,"userid":"u"}"#
+                    .as_bytes()
+                    .to_vec();
+                3
+            ],
+            "HTTP {status} {body}"
+        );
         let mut nonces: Vec<u64> = received(&log).iter().map(Received::nonce).collect();
         nonces.dedup();
         assert_eq!(nonces.len(), 3, "each attempt signs afresh: {nonces:?}");
