@@ -157,11 +157,7 @@ impl DismissMeeting {
 
     /// Validates and sends the dismiss, retrying what the retry policy allows.
     pub async fn send(mut self) -> Result<Dismissed, Error> {
-        let call = Call::new(
-            &self.client,
-            std::mem::take(&mut self.meeting_id),
-            std::mem::take(&mut self.identity),
-        )?;
+        let call = self.take_call()?;
         let kind = if self.lookup {
             // Boxed: only some calls look up, and the look-up's future is large.
             let meeting = Box::pin(lookup(&self.client, &call)).await?;
@@ -239,11 +235,7 @@ impl DismissMeeting {
             )
             .into());
         }
-        let call = Call::new(
-            &self.client,
-            std::mem::take(&mut self.meeting_id),
-            std::mem::take(&mut self.identity),
-        )?;
+        let call = self.take_call()?;
         let planned = self.plan(call, self.kind)?;
         let meeting_id = planned.call.meeting_id.as_str();
         let body = planned.body;
@@ -260,6 +252,16 @@ impl DismissMeeting {
                     .map(|rv| rv.into_inner())
             })
             .await
+    }
+
+    /// Validates the meeting ID and identity, moving them into the call (`send` and `prepare`
+    /// consume the builder, so nothing is copied).
+    fn take_call(&mut self) -> Result<Call, Error> {
+        Call::new(
+            &self.client,
+            std::mem::take(&mut self.meeting_id),
+            std::mem::take(&mut self.identity),
+        )
     }
 
     /// Validates the rest of the input, applies the kind's rules and builds the body.

@@ -100,13 +100,14 @@ impl GetMeeting {
     }
 
     /// Looks the meeting up. The look-up is read-only, so every retryable failure is retried.
-    pub async fn send(mut self) -> Result<Meeting, Error> {
-        let call = Call::new(
-            &self.client,
-            std::mem::take(&mut self.meeting_id),
-            std::mem::take(&mut self.identity),
-        )?;
-        lookup(&self.client, &call).await
+    pub async fn send(self) -> Result<Meeting, Error> {
+        let Self {
+            client,
+            meeting_id,
+            identity,
+        } = self;
+        let call = Call::new(&client, meeting_id, identity)?;
+        lookup(&client, &call).await
     }
 }
 

@@ -193,12 +193,13 @@ fn stamp(
     }
 }
 
+/// progenitor's own header, which the hooks remove.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+
 // The headers the service documents, spelled `X-TC-Key`, `AppId`, … in its documentation. `http`
 // stores names in lower case (HTTP/2 requires it on the wire) and HTTP peers compare them
 // case-insensitively; the official Go SDK sends Go-canonicalised names (`Appid`), which the
 // service accepts.
-/// progenitor's own header, which the hooks remove.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 const X_TC_TIMESTAMP: HeaderName = HeaderName::from_static("x-tc-timestamp");
 const X_TC_NONCE: HeaderName = HeaderName::from_static("x-tc-nonce");
 const X_TC_KEY: HeaderName = HeaderName::from_static("x-tc-key");
