@@ -499,68 +499,6 @@ service always reclaims a quick meeting's code.
                 .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
         }
     }
-    ///A meeting ID, a decimal string that can exceed a 64-bit integer.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct MeetingId(::std::string::String);
-    impl ::std::ops::Deref for MeetingId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MeetingId> for ::std::string::String {
-        fn from(value: MeetingId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MeetingId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 32usize {
-                return Err("longer than 32 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]+$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]+$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MeetingId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MeetingId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MeetingId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///One meeting. Fields the client does not use are not described; unknown fields are ignored.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct MeetingInfo {
@@ -1739,7 +1677,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DismissMeeting<'a> {
         client: &'a super::Client,
-        meeting_id: Result<types::MeetingId, String>,
+        meeting_id: Result<crate::meeting_id::MeetingId, String>,
         body: Result<types::builder::DismissMeetingRequest, String>,
     }
     impl<'a> DismissMeeting<'a> {
@@ -1752,12 +1690,13 @@ pub mod builder {
         }
         pub fn meeting_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::MeetingId>,
+            V: std::convert::TryInto<crate::meeting_id::MeetingId>,
         {
             self.meeting_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `MeetingId` for meeting_id failed".to_string()
+                    "conversion to `crate :: meeting_id :: MeetingId` for meeting_id failed"
+                        .to_string()
                 });
             self
         }
@@ -1859,7 +1798,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMeeting<'a> {
         client: &'a super::Client,
-        meeting_id: Result<types::MeetingId, String>,
+        meeting_id: Result<crate::meeting_id::MeetingId, String>,
         instanceid: Result<types::InstanceId, String>,
         operator_id: Result<Option<types::GetMeetingOperatorId>, String>,
         operator_id_type: Result<Option<types::OperatorIdType>, String>,
@@ -1878,12 +1817,13 @@ pub mod builder {
         }
         pub fn meeting_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::MeetingId>,
+            V: std::convert::TryInto<crate::meeting_id::MeetingId>,
         {
             self.meeting_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `MeetingId` for meeting_id failed".to_string()
+                    "conversion to `crate :: meeting_id :: MeetingId` for meeting_id failed"
+                        .to_string()
                 });
             self
         }

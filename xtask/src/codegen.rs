@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle};
+use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TypeImpl};
 use quote::quote;
 
 use crate::workspace_root;
@@ -64,7 +64,14 @@ pub fn generate(spec_path: &Path) -> Result<String> {
         .with_inner_type(quote!(crate::hooks::Hooks))
         .with_pre_hook_async(quote!(crate::hooks::before_send))
         .with_post_hook(quote!(crate::hooks::after_send))
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // The spec's `MeetingId` (digits, 1 to 32) checked by hand rather than by a regex engine
+        // on every call; `generated/tests/meeting_id.rs` holds the type to the spec's schema.
+        .with_replacement(
+            "MeetingId",
+            "crate::meeting_id::MeetingId",
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
     let mut generator = Generator::new(&settings);
     let tokens = generator.generate_tokens(&spec).map_err(|e| {
         anyhow::anyhow!("progenitor could not generate {}: {e}", spec_path.display())
