@@ -60,6 +60,15 @@ impl MeetingId {
         Ok(())
     }
 
+    /// Takes `id` without copying it if it keeps the rule; otherwise hands it back with the rule
+    /// it breaks, so the caller can say which ID was refused.
+    pub fn take(id: String) -> Result<Self, (MeetingIdError, String)> {
+        match Self::check(&id) {
+            Ok(()) => Ok(Self(id)),
+            Err(rule) => Err((rule, id)),
+        }
+    }
+
     /// The ID as a string.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -89,8 +98,7 @@ impl TryFrom<String> for MeetingId {
     type Error = MeetingIdError;
     /// Takes the string without copying it.
     fn try_from(id: String) -> Result<Self, MeetingIdError> {
-        Self::check(&id)?;
-        Ok(Self(id))
+        Self::take(id).map_err(|(rule, _)| rule)
     }
 }
 

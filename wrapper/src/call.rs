@@ -42,7 +42,8 @@ impl Identity {
 /// The validated parts every call sends.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
-    pub meeting_id: String,
+    /// Checked once here; the generated builder takes it as it is.
+    pub meeting_id: MeetingId,
     pub operator: Operator,
     pub instance: Instance,
 }
@@ -51,7 +52,7 @@ impl Call {
     /// Validates the meeting ID, the operator (against the credentials) and the device type. Takes
     /// the caller's values rather than copying them: a call sends what its builder was given.
     pub fn new(client: &Client, meeting_id: String, identity: Identity) -> Result<Self, Error> {
-        check_meeting_id(&meeting_id)?;
+        let meeting_id = check_meeting_id(meeting_id)?;
         if let (Some(a), Some(b)) = (&identity.operator, &identity.second_operator) {
             return Err(ValidationError::new(
                 "operator",
@@ -108,10 +109,10 @@ impl Call {
     }
 }
 
-/// The spec's rule for a meeting ID, as the generated client applies it (one implementation,
-/// held to the spec by the generated crate's tests), reported under the `meeting_id` field.
-fn check_meeting_id(id: &str) -> Result<(), ValidationError> {
-    MeetingId::check(id).map_err(|rule| match rule {
+/// Takes the meeting ID as the generated client's `MeetingId` (so the builder does not check it
+/// again), or says which of the spec's rules it breaks under the `meeting_id` field.
+fn check_meeting_id(id: String) -> Result<MeetingId, ValidationError> {
+    MeetingId::take(id).map_err(|(rule, id)| match rule {
         MeetingIdError::NotDigits => {
             ValidationError::new("meeting_id", format!("{rule}, got {id:?}"))
         }

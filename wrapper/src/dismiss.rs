@@ -161,14 +161,14 @@ impl DismissMeeting {
         let kind = if self.lookup {
             // Boxed: only some calls look up, and the look-up's future is large.
             let meeting = Box::pin(lookup(&self.client, &call)).await?;
-            check_looked_up(&call.meeting_id, &meeting)?;
+            check_looked_up(call.meeting_id.as_str(), &meeting)?;
             Some(meeting.kind)
         } else {
             self.kind
         };
         let planned = self.plan(call, kind)?;
         let client = &self.client;
-        let meeting_id = planned.call.meeting_id.as_str();
+        let meeting_id = &planned.call.meeting_id;
         // The body `plan` built and checked goes out with the first attempt; a retry builds it
         // again from the same checked parts, so the usual single attempt copies nothing.
         let mut first_body = Some(planned.body);
@@ -184,7 +184,7 @@ impl DismissMeeting {
         let done = client
             .with_retries_confirming(
                 "dismiss_meeting",
-                meeting_id,
+                meeting_id.as_str(),
                 || {
                     let body = first_body.take().map_or_else(rebuild_body, Ok);
                     async move {
@@ -194,7 +194,7 @@ impl DismissMeeting {
                         client
                             .api()
                             .dismiss_meeting()
-                            .meeting_id(meeting_id)
+                            .meeting_id(meeting_id.clone())
                             .body(body)
                             .send()
                             .await
@@ -214,7 +214,7 @@ impl DismissMeeting {
             )
             .await?;
         Ok(Dismissed {
-            meeting_id: planned.call.meeting_id,
+            meeting_id: planned.call.meeting_id.into(),
             kind: planned.kind,
             retrieve_code: planned.retrieve_code,
             retrieve_code_overridden: planned.retrieve_code_overridden,
@@ -237,7 +237,7 @@ impl DismissMeeting {
         }
         let call = self.take_call()?;
         let planned = self.plan(call, self.kind)?;
-        let meeting_id = planned.call.meeting_id.as_str();
+        let meeting_id = planned.call.meeting_id;
         let body = planned.body;
         let client = &self.client;
         client

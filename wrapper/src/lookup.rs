@@ -114,11 +114,11 @@ impl GetMeeting {
 /// Runs the look-up for a validated call.
 pub(crate) async fn lookup(client: &Client, call: &Call) -> Result<Meeting, Error> {
     let found = client
-        .with_retries("get_meeting", &call.meeting_id, || async move {
+        .with_retries("get_meeting", call.meeting_id.as_str(), || async move {
             let api = client.api();
             let request = api
                 .get_meeting()
-                .meeting_id(call.meeting_id.as_str())
+                .meeting_id(call.meeting_id.clone())
                 .instanceid(i32::from(call.instance));
             let request = match call.operator.operator_id_type() {
                 None => request.userid(call.operator.id()),
@@ -135,7 +135,7 @@ pub(crate) async fn lookup(client: &Client, call: &Call) -> Result<Meeting, Erro
         .into_iter()
         .next()
         .ok_or_else(|| crate::error::Refusal::NotFound {
-            meeting_id: call.meeting_id.clone(),
+            meeting_id: call.meeting_id.to_string(),
         })?;
     Ok(Meeting::from_info(info))
 }
