@@ -110,13 +110,6 @@ impl TryFrom<&str> for MeetingId {
     }
 }
 
-impl TryFrom<&String> for MeetingId {
-    type Error = MeetingIdError;
-    fn try_from(id: &String) -> Result<Self, MeetingIdError> {
-        Self::try_from(id.as_str())
-    }
-}
-
 impl std::str::FromStr for MeetingId {
     type Err = MeetingIdError;
     fn from_str(id: &str) -> Result<Self, MeetingIdError> {
