@@ -2,9 +2,9 @@
 //! wrapper is reported by `cargo xtask codegen`, `cargo xtask lint` still runs, and reverting the
 //! spec then `cargo xtask codegen` alone restores the checked-in client.
 //!
-//! The copy builds into its own target directory but shares this workspace's build directory
-//! (`build.build-dir`), so the dependencies already compiled here are reused and only the copy's
-//! own crates are compiled.
+//! The copy builds in a target directory of its own under this one's `tmp/`. (It cannot share
+//! this workspace's build directory: cargo names a workspace crate's artifacts by its path
+//! relative to the workspace, so the copy's crates would overwrite this workspace's.)
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -150,16 +150,12 @@ fn copy_workspace(root: &Path, to: &Path) {
 
 /// Runs `cargo xtask ARGS` in the copy, as a user would.
 fn xtask(copy: &Path, scratch: &Path, args: &[&str]) -> Output {
-    // This workspace's build directory: the parent of CARGO_TARGET_TMPDIR (`<target>/tmp`).
-    let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("the target directory");
     Command::new(cargo())
         .current_dir(copy)
         .arg("xtask")
         .args(args)
         .env("CARGO_TARGET_DIR", scratch.join("target"))
-        .env("CARGO_BUILD_BUILD_DIR", build_dir)
+        .env_remove("CARGO_BUILD_BUILD_DIR")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .output()
         .expect("run cargo xtask")
