@@ -34,6 +34,7 @@ mod client;
 pub mod clock;
 mod credentials;
 mod dismiss;
+mod dismissed;
 mod error;
 mod instance;
 mod kind;
@@ -44,21 +45,23 @@ mod rate_limit;
 mod response;
 mod retry;
 pub mod signing;
+mod status;
 mod transport;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
-pub use credentials::Credentials;
-pub use dismiss::{DismissMeeting, Dismissed, REASON_DETAIL_MAX_CHARS};
-pub use error::{ApiErrorKind, Error, Refusal, ValidationError};
+pub use credentials::{Credentials, ProvideCredentials, SharedCredentials};
+pub use dismiss::{DismissMeeting, REASON_DETAIL_MAX_CHARS};
+pub use dismissed::{Dismissed, Evidence};
+pub use error::{
+    ApiError, ApiErrorKind, DecodeError, Error, OutcomeUnknown, Refusal, TimeoutError,
+    TransportError, ValidationError,
+};
 pub use instance::Instance;
 pub use kind::MeetingKind;
-pub use lookup::{GetMeeting, Meeting, MeetingStatus};
+pub use lookup::{GetMeeting, Meeting};
 pub use operator::Operator;
 pub use prepared::{PreparedHeader, PreparedRequest};
-pub use response::parse_error_body;
 pub use retry::RetryPolicy;
-
-/// The generated client this crate wraps, for what the wrapper does not cover.
-pub use tencent_meeting_openapi as openapi;
+pub use status::MeetingStatus;
