@@ -556,8 +556,8 @@ value does not break decoding.
             Default::default()
         }
     }
-    /**The look-up answer. An answer without `meeting_info_list` is not a look-up answer; one with
-`error_info` is an error, whatever its HTTP status.
+    /**The look-up answer. An answer with neither `meeting_number` nor a `meeting_info_list` entry
+is not a look-up answer; one with `error_info` is an error, whatever its HTTP status.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct MeetingQueryResponse {
