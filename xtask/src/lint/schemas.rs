@@ -213,6 +213,14 @@ const FORMAT_TYPES: &[(&str, &[&str])] = &[
     ("uri", &["string"]),
 ];
 
+/// Whether `format` is a standard format that does not fit `type: ty` (a `keyword-type-mismatch`).
+pub fn format_misfits(ty: &str, format: &str) -> bool {
+    FORMAT_TYPES
+        .iter()
+        .find(|(f, _)| *f == format)
+        .is_some_and(|(_, types)| !types.contains(&ty))
+}
+
 /// `keyword-type-mismatch`.
 fn keywords_fit(site: &SchemaSite, ty: &str, out: &mut Findings) {
     if !matches!(
@@ -246,8 +254,7 @@ fn keywords_fit(site: &SchemaSite, ty: &str, out: &mut Findings) {
         }
     }
     if let Some(format) = site.node.str_at("format")
-        && let Some((_, types)) = FORMAT_TYPES.iter().find(|(f, _)| *f == format)
-        && !types.contains(&ty)
+        && format_misfits(ty, format)
     {
         out.add(
             Rule::KeywordTypeMismatch,
