@@ -36,7 +36,7 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
             "properties",
             out,
         );
-        property_counts(site, out);
+        property_counts(ctx, site, out);
         read_write_only(site, out);
         if let Some(values) = site.node.get("enum").and_then(Node::as_seq)
             && values.is_empty()
@@ -152,14 +152,23 @@ fn count_range(
 /// `properties-range-empty` beyond the plain bounds: more required properties than
 /// `maxProperties` allows, or a closed object (`additionalProperties: false`) that cannot reach
 /// `minProperties`.
-fn property_counts(site: &SchemaSite, out: &mut Findings) {
+fn property_counts(ctx: &Ctx, site: &SchemaSite, out: &mut Findings) {
     let node = site.node;
+    // A `readOnly` property is required only in responses, a `writeOnly` one only in requests.
+    let props_ptr = join(&site.ptr, "properties");
+    let one_sided = |name: &str| {
+        node.get("properties")
+            .and_then(|p| p.get(name))
+            .and_then(|p| ctx.deref(p, &join(&props_ptr, name)))
+            .is_some_and(|(p, _)| flag(p, "readOnly") || flag(p, "writeOnly"))
+    };
     let required: HashSet<&str> = node
         .get("required")
         .and_then(Node::as_seq)
         .unwrap_or_default()
         .iter()
         .filter_map(Node::as_str)
+        .filter(|name| !one_sided(name))
         .collect();
     if let Some(max) = node.get("maxProperties").and_then(count)
         && required.len() as u64 > max
@@ -257,6 +266,12 @@ mod tests {
             (
                 "{type: object, required: [a, b], properties: {a: {type: string}, b: {type: string}}, maxProperties: 1}",
                 "{type: object, required: [a], properties: {a: {type: string}, b: {type: string}}, maxProperties: 1}",
+                Rule::PropertiesRangeEmpty,
+                "maxProperties",
+            ),
+            (
+                "{type: object, required: [a, b], properties: {a: {type: string}, b: {type: string}}, maxProperties: 1}",
+                "{type: object, required: [a, b], properties: {a: {type: string, readOnly: true}, b: {type: string}}, maxProperties: 1}",
                 Rule::PropertiesRangeEmpty,
                 "maxProperties",
             ),
