@@ -305,6 +305,12 @@ const CASES: &[(&str, &str, &str, u64)] = &[
         54,
     ),
     (
+        "all-of-types-conflict",
+        "all-of-types-conflict",
+        "/components/schemas/Item/properties/weight/allOf/1",
+        55,
+    ),
+    (
         "enum-empty",
         "enum-empty",
         "/components/schemas/Item/properties/color/enum",

@@ -2,7 +2,8 @@
 //!
 //! A lower bound above its upper bound (numbers, lengths, item and property counts), an
 //! exclusive range with nothing inside, an integer range without an integer, more required
-//! properties than `maxProperties` allows, `readOnly` with `writeOnly`, and an empty `enum`.
+//! properties than `maxProperties` allows, `readOnly` with `writeOnly`, `allOf` members of
+//! different types, and an empty `enum`.
 
 use std::collections::HashSet;
 
@@ -38,6 +39,7 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
         );
         property_counts(ctx, site, out);
         read_write_only(site, out);
+        all_of_types(ctx, site, out);
         if let Some(values) = site.node.get("enum").and_then(Node::as_seq)
             && values.is_empty()
         {
@@ -201,6 +203,51 @@ fn property_counts(ctx: &Ctx, site: &SchemaSite, out: &mut Findings) {
     }
 }
 
+/// `all-of-types-conflict`: `allOf` members (or the schema holding them) declare types no
+/// value has at once; `integer` is a `number`, and `null` satisfies members that are all
+/// `nullable`.
+fn all_of_types(ctx: &Ctx, site: &SchemaSite, out: &mut Findings) {
+    let Some(members) = site.node.get("allOf").and_then(Node::as_seq) else {
+        return;
+    };
+    let typed = |node: &Node| {
+        node.str_at("type")
+            .map(|ty| (ty.to_string(), flag(node, "nullable")))
+    };
+    // (where, type, nullable) of the holder and each member that declares a type.
+    let mut types: Vec<(String, String, bool)> = Vec::new();
+    if let Some((ty, nullable)) = typed(site.node) {
+        types.push((join(&site.ptr, "type"), ty, nullable));
+    }
+    let list_ptr = join(&site.ptr, "allOf");
+    for (i, member) in members.iter().enumerate() {
+        let ptr = super::yaml::join_index(&list_ptr, i);
+        if let Some((resolved, _)) = ctx.deref(member, &ptr)
+            && let Some((ty, nullable)) = typed(resolved)
+        {
+            types.push((ptr, ty, nullable));
+        }
+    }
+    if types.iter().all(|(_, _, nullable)| *nullable) {
+        return;
+    }
+    let compatible = |a: &str, b: &str| {
+        a == b || matches!((a, b), ("integer", "number") | ("number", "integer"))
+    };
+    let Some((first_ptr, first_ty, _)) = types.first() else {
+        return;
+    };
+    if let Some((ptr, ty, _)) = types.iter().find(|(_, ty, _)| !compatible(first_ty, ty)) {
+        out.add(
+            Rule::AllOfTypesConflict,
+            ptr.clone(),
+            format!(
+                "`allOf` needs a value that is both `{first_ty}` ({first_ptr}) and `{ty}`: no value satisfies this schema; make the types agree"
+            ),
+        );
+    }
+}
+
 /// `read-write-only`: a property cannot be both (OAS 3.0: "MUST NOT").
 fn read_write_only(site: &SchemaSite, out: &mut Findings) {
     if flag(site.node, "readOnly") && flag(site.node, "writeOnly") {
@@ -301,6 +348,25 @@ mod tests {
             vec!["/components/schemas/S/properties/a/writeOnly"]
         );
         assert!(fires(&schema_doc(good), Rule::ReadWriteOnly).is_empty());
+    }
+
+    #[test]
+    fn all_of_types_conflict() {
+        let rule = Rule::AllOfTypesConflict;
+        assert_eq!(
+            fires(
+                &schema_doc("{allOf: [{type: string}, {type: integer}]}"),
+                rule
+            ),
+            vec!["/components/schemas/S/allOf/1"]
+        );
+        for good in [
+            "{allOf: [{type: number}, {type: integer, minimum: 1}]}",
+            "{type: object, allOf: [{type: object, properties: {a: {type: string}}}]}",
+            "{allOf: [{type: string, nullable: true}, {type: integer, nullable: true}]}",
+        ] {
+            assert!(fires(&schema_doc(good), rule).is_empty(), "{good}");
+        }
     }
 
     #[test]

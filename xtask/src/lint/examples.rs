@@ -229,7 +229,7 @@ impl<'a> Checker<'_, 'a> {
                         // A member of the wrong type is `enum-type-mismatch`.
                         Use::EnumMember if problem.is_type => continue,
                         Use::EnumMember => (
-                            Rule::EnumValueInvalid,
+                            used_as.rule(),
                             format!(
                                 "enum value is not allowed by its own schema: {}; drop the value or fix the schema",
                                 problem.message

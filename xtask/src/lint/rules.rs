@@ -88,7 +88,7 @@ rules! {
     PathsAmbiguous => "paths-ambiguous", Error, "paths", "Two paths can match the same request and neither is more specific.";
     EnumTypeMismatch => "enum-type-mismatch", Error, "schemas", "An `enum` value does not match the schema's `type`.";
     EnumDuplicate => "enum-duplicate", Error, "schemas", "An `enum` lists the same value twice.";
-    RequiredUndefined => "required-undefined", Error, "schemas", "`required` names a property the schema does not define.";
+    RequiredUndefined => "required-undefined", Error, "schemas", "`required` names a property the schema does not define (for `additionalProperties: false`, in its own `properties`).";
     ArrayItemsMissing => "array-items-missing", Error, "schemas", "A `type: array` schema has no `items` (required in OpenAPI 3.0).";
     KeywordTypeMismatch => "keyword-type-mismatch", Error, "schemas", "A keyword does not apply to the schema's `type` (e.g. `maxLength` on an integer).";
     NullableWithoutType => "nullable-without-type", Error, "schemas", "`nullable: true` without `type` has no effect in OpenAPI 3.0.3.";
@@ -98,6 +98,7 @@ rules! {
     PropertiesRangeEmpty => "properties-range-empty", Error, "contradictions", "`minProperties` is above `maxProperties`, more properties are required than `maxProperties` allows, or a closed object cannot reach `minProperties`.";
     ReadWriteOnly => "read-write-only", Error, "contradictions", "A schema is both `readOnly` and `writeOnly`.";
     EnumEmpty => "enum-empty", Error, "contradictions", "`enum` is an empty list: no value is allowed.";
+    AllOfTypesConflict => "all-of-types-conflict", Error, "contradictions", "`allOf` members (or the schema holding them) declare types no value has at once.";
     FormatUnknown => "format-unknown", Warning, "formats", "A `format` typify does not know for the `type`: it generates the type as if the format were absent.";
     PropertyNamesCollide => "property-names-collide", Error, "collisions", "Two properties of one object become the same Rust field name.";
     ParameterNamesCollide => "parameter-names-collide", Error, "collisions", "Two parameters of one operation (or a parameter and the body) become the same Rust parameter name.";
