@@ -319,6 +319,13 @@ mod tests {
             limiter.check("a", t + 60_000).is_ok(),
             "counts were forgotten"
         );
+        limiter.set(RateLimits::unlimited());
+        for _ in 0..1000 {
+            assert!(limiter.check("a", t + 60_000).is_ok());
+        }
+        limiter.set(RateLimits::unlimited().per_minute(1));
+        assert!(limiter.check("a", t + 60_000).is_ok());
+        assert_eq!(code(limiter.check("a", t + 60_000)), codes::RATE_LIMITED);
     }
 
     #[test]
