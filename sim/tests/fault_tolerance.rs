@@ -18,9 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tencent_meeting::clock::{Clock, SystemClock};
-use tencent_meeting::{
-    ApiErrorKind, Client, Credentials, Dismissed, Error, Instance, Operator, RetryPolicy,
-};
+use tencent_meeting::{ApiErrorKind, Client, Dismissed, Error, Instance, Operator, RetryPolicy};
 use tencent_meeting_sim::{
     FailureKind, Faults, MeetingSpec, MeetingStatus, MeetingView, RateLimits, Simulator,
     SimulatorBuilder, Stats, codes,
@@ -176,12 +174,10 @@ impl Rig {
     ) -> Self {
         let sim = builder.start().await.expect("the simulator starts");
         let tap = NonceTap::start(sim.addr()).await;
-        let c = sim.credentials();
-        let credentials =
-            Credentials::enterprise(&c.app_id, &c.secret_id, &c.secret_key).expect("credentials");
-        let client = Client::builder()
+        // Through the tap, which records every attempt's nonce.
+        let client = sim
+            .client_builder()
             .base_url(&tap.base_url)
-            .credentials(credentials)
             .retry(policy)
             .timeout(timeout)
             .clock(clock)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tencent_meeting::{Client, Credentials, Dismissed, Error, Instance, Operator, RetryPolicy};
+use tencent_meeting::{Dismissed, Error, Instance, Operator, RetryPolicy};
 use tencent_meeting_sim::{
     Faults, MeetingSpec, MeetingStatus, RateLimits, Simulator, Stats, codes,
 };
@@ -48,12 +48,8 @@ async fn dismiss_all(
             })
             .collect(),
     );
-    let c = sim.credentials();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .credentials(
-            Credentials::enterprise(&c.app_id, &c.secret_id, &c.secret_key).expect("credentials"),
-        )
+    let client = sim
+        .client_builder()
         .retry(retry)
         .timeout(Duration::from_secs(30))
         .build()

@@ -23,13 +23,7 @@ pub async fn sim() -> Simulator {
 
 /// Enterprise credentials matching the simulator's (with its SdkId, if any).
 pub fn enterprise(sim: &Simulator) -> Credentials {
-    let c = sim.credentials();
-    let creds =
-        Credentials::enterprise(&c.app_id, &c.secret_id, &c.secret_key).expect("valid credentials");
-    match &c.sdk_id {
-        Some(sdk) => creds.with_sdk_id(sdk).expect("valid sdk id"),
-        None => creds,
-    }
+    Credentials::try_from(sim.credentials()).expect("valid credentials")
 }
 
 /// OAuth2.0 credentials for the demo token.
