@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use tencent_meeting::clock::{Clock, SystemClock};
 use tencent_meeting::{
-    ApiErrorKind, Client, Credentials, Dismissed, Error, Evidence, Instance, MeetingStatus as Status,
-    Operator, RetryPolicy,
+    ApiErrorKind, Client, Dismissed, Error, Evidence, Instance, MeetingStatus as Status, Operator,
+    RetryPolicy,
 };
 use tencent_meeting_sim::{
-    FailureKind, Faults, MeetingSpec, MeetingStatus, MeetingView, Simulator, SimulatorBuilder,
-    Stats, codes,
+    FailureKind, Faults, MeetingSpec, MeetingStatus, MeetingView, RateLimits, Simulator,
+    SimulatorBuilder, Stats, codes,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -176,12 +176,10 @@ impl Rig {
     ) -> Self {
         let sim = builder.start().await.expect("the simulator starts");
         let tap = NonceTap::start(sim.addr()).await;
-        let c = sim.credentials();
-        let credentials =
-            Credentials::enterprise(&c.app_id, &c.secret_id, &c.secret_key).expect("credentials");
-        let client = Client::builder()
+        // Through the tap, which records every attempt's nonce.
+        let client = sim
+            .client_builder()
             .base_url(&tap.base_url)
-            .credentials(credentials)
             .retry(policy)
             .timeout(timeout)
             .clock(clock)
@@ -401,7 +399,7 @@ async fn an_answer_slower_than_the_timeout_times_out_every_attempt_and_ends_the_
     assert_eq!(stats.dismissals, 1, "{stats:?}");
     assert_eq!(
         stats.errors_by_code,
-        counts([(codes::NOT_IN_PROGRESS, 2)]),
+        counts([(codes::ALREADY_ENDED, 2)]),
         "the later attempts were refused, not replayed"
     );
     assert_no_auth_errors(&stats);
@@ -432,7 +430,11 @@ async fn a_truncated_answer_to_a_dismiss_is_confirmed_by_a_look_up_and_the_meeti
         assert!(
             matches!(
                 done.evidence(),
-                Evidence::LookedUp { status: 400, looked_up: Status::Ended, .. }
+                Evidence::LookedUp {
+                    status: 400,
+                    looked_up: Status::Ended,
+                    ..
+                }
             ),
             "{:?}",
             done.evidence()
@@ -441,10 +443,14 @@ async fn a_truncated_answer_to_a_dismiss_is_confirmed_by_a_look_up_and_the_meeti
         let stats = rig.sim.stats();
         assert_eq!(stats.faults, fault_counts([("truncated", 1)]));
         assert_eq!(
-            (stats.dismiss_requests, stats.lookup_requests, stats.dismissals),
+            (
+                stats.dismiss_requests,
+                stats.lookup_requests,
+                stats.dismissals
+            ),
             (2, 1, 1)
         );
-        assert_eq!(stats.errors_by_code, counts([(codes::NOT_IN_PROGRESS, 1)]));
+        assert_eq!(stats.errors_by_code, counts([(codes::ALREADY_ENDED, 1)]));
         let m = rig.view(&id);
         assert_eq!((m.status, m.dismiss_count), (MeetingStatus::Ended, 1));
     }
@@ -619,7 +625,7 @@ async fn the_per_minute_quota_is_retried_in_the_next_minute_or_reported_when_the
     let rig = Rig::with_clock(
         Simulator::builder()
             .clock(clock.clone())
-            .faults(Faults::none().rate_limit_per_minute(1)),
+            .rate_limits(RateLimits::unlimited().per_minute(1)),
         policy(),
         Duration::from_secs(10),
         clock.clone(),
@@ -631,10 +637,16 @@ async fn the_per_minute_quota_is_retried_in_the_next_minute_or_reported_when_the
     rig.tap.clear();
     // 190310: a retry within the minute cannot succeed, so the client waits for the next one.
     let started = Instant::now();
-    let done = rig.dismiss(&second).await.expect("dismissed in the next minute");
+    let done = rig
+        .dismiss(&second)
+        .await
+        .expect("dismissed in the next minute");
     assert_eq!(done.attempts(), 2);
     assert_answered(&done);
-    assert!(started.elapsed() < Duration::from_secs(10), "waited a window, not more");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited a window, not more"
+    );
     let seen = rig.tap.seen();
     assert_eq!(seen.len(), 2, "{seen:?}");
     let stats = rig.sim.stats();
@@ -648,7 +660,7 @@ async fn the_per_minute_quota_is_retried_in_the_next_minute_or_reported_when_the
     let rig = Rig::with_clock(
         Simulator::builder()
             .clock(clock.clone())
-            .faults(Faults::none().rate_limit_per_minute(1)),
+            .rate_limits(RateLimits::unlimited().per_minute(1)),
         policy(),
         Duration::from_secs(10),
         clock.clone(),
@@ -670,7 +682,10 @@ async fn the_per_minute_quota_is_retried_in_the_next_minute_or_reported_when_the
     match &result {
         Err(e @ Error::Api(a)) => {
             assert_eq!(a.kind(), ApiErrorKind::RateLimitedPerMinute);
-            assert_eq!((a.status(), a.code(), a.attempts()), (400, codes::RATE_LIMITED, 1));
+            assert_eq!(
+                (a.status(), a.code(), a.attempts()),
+                (400, codes::RATE_LIMITED, 1)
+            );
             assert!(!e.maybe_applied());
         }
         other => panic!("expected 190310, got {other:?}"),
@@ -698,7 +713,11 @@ async fn a_timeout_after_the_server_dismissed_is_confirmed_on_retry() {
     assert!(
         matches!(
             done.evidence(),
-            Evidence::LookedUp { status: 400, looked_up: Status::Ended, .. }
+            Evidence::LookedUp {
+                status: 400,
+                looked_up: Status::Ended,
+                ..
+            }
         ),
         "{:?}",
         done.evidence()
@@ -708,10 +727,14 @@ async fn a_timeout_after_the_server_dismissed_is_confirmed_on_retry() {
     rig.assert_attempts_then_a_look_up(2, 1);
     let stats = rig.sim.stats();
     assert_eq!(
-        (stats.dismiss_requests, stats.lookup_requests, stats.dismissals),
+        (
+            stats.dismiss_requests,
+            stats.lookup_requests,
+            stats.dismissals
+        ),
         (2, 1, 1)
     );
-    assert_eq!(stats.errors_by_code, counts([(codes::NOT_IN_PROGRESS, 1)]));
+    assert_eq!(stats.errors_by_code, counts([(codes::ALREADY_ENDED, 1)]));
     assert_no_auth_errors(&stats);
     let m = rig.view(&id);
     assert_eq!((m.status, m.dismiss_count), (MeetingStatus::Ended, 1));

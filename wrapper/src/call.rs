@@ -179,7 +179,10 @@ impl Budget {
         }
         let deadline = overrides.deadline.or(inner.deadline);
         if deadline.is_some_and(|d| d.is_zero()) {
-            return Err(ValidationError::new("deadline", "must be greater than zero"));
+            return Err(ValidationError::new(
+                "deadline",
+                "must be greater than zero",
+            ));
         }
         let started = Instant::now();
         Ok(Self {

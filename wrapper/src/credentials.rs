@@ -203,7 +203,10 @@ impl SharedCredentials {
 
 impl ProvideCredentials for SharedCredentials {
     fn credentials(&self) -> Credentials {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -201,7 +201,11 @@ impl GetMeeting {
 }
 
 /// Runs the look-up for a validated call, within `budget`.
-pub(crate) async fn lookup(client: &Client, call: &Call, budget: &Budget) -> Result<Meeting, Error> {
+pub(crate) async fn lookup(
+    client: &Client,
+    call: &Call,
+    budget: &Budget,
+) -> Result<Meeting, Error> {
     let attempted = client
         .attempt(
             "get_meeting",

@@ -104,7 +104,10 @@ mod tests {
             assert_eq!(status.as_str(), name);
             let json = serde_json::to_string(&status).unwrap_or_default();
             assert_eq!(json, format!("\"{name}\""));
-            assert_eq!(serde_json::from_str::<MeetingStatus>(&json).ok(), Some(status));
+            assert_eq!(
+                serde_json::from_str::<MeetingStatus>(&json).ok(),
+                Some(status)
+            );
         }
         assert_eq!(
             MeetingStatus::from_service("MEETING_STATE_SOMETHING_NEW"),

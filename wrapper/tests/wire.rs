@@ -177,10 +177,7 @@ async fn lookup_signs_the_query_as_sent() {
         .send()
         .await
         .expect("meeting");
-    assert_eq!(
-        meeting.kind(),
-        MeetingKind::recurring(Some(2))
-    );
+    assert_eq!(meeting.kind(), MeetingKind::recurring(Some(2)));
     assert!(meeting.in_progress());
     let req = &received(&log)[0];
     assert!(
@@ -232,23 +229,17 @@ async fn every_error_shape_maps_to_a_typed_error() {
         Case {
             status: 500,
             body: "<html><body>502 Bad Gateway</body></html>",
-            check: |e| {
-                matches!(e, Error::Decode(d) if d.status() == 500 && d.not_json())
-            },
+            check: |e| matches!(e, Error::Decode(d) if d.status() == 500 && d.not_json()),
         },
         Case {
             status: 400,
             body: "{}",
-            check: |e| {
-                matches!(e, Error::Decode(d) if d.status() == 400 && !d.not_json())
-            },
+            check: |e| matches!(e, Error::Decode(d) if d.status() == 400 && !d.not_json()),
         },
         Case {
             status: 400,
             body: "",
-            check: |e| {
-                matches!(e, Error::Decode(d) if d.status() == 400 && d.not_json())
-            },
+            check: |e| matches!(e, Error::Decode(d) if d.status() == 400 && d.not_json()),
         },
         Case {
             status: 302,
@@ -653,7 +644,12 @@ async fn lookup_refuses_sub_meetings_and_meetings_not_in_progress() {
             .await
             .expect_err("refused");
         match (expect, &err) {
-            ("sub", Error::Refused(Refusal::SubMeetingId { given, master_id, .. })) => {
+            (
+                "sub",
+                Error::Refused(Refusal::SubMeetingId {
+                    given, master_id, ..
+                }),
+            ) => {
                 assert_eq!(given, "1700000000");
                 assert_eq!(master_id.as_deref(), Some("15434747088712431484"));
                 assert!(err.to_string().contains("15434747088712431484"), "{err}");

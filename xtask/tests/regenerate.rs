@@ -35,8 +35,11 @@ fn a_spec_change_that_breaks_the_wrapper_is_reported_and_reverting_restores_the_
         manifest.contains(VERSION),
         "the workspace version moved; update the test's VERSION"
     );
-    fs::write(copy.join(MANIFEST), manifest.replacen(VERSION, COPY_VERSION, 1))
-        .expect("write the copy's manifest");
+    fs::write(
+        copy.join(MANIFEST),
+        manifest.replacen(VERSION, COPY_VERSION, 1),
+    )
+    .expect("write the copy's manifest");
     let original_spec = read(&copy.join(SPEC));
     let original_client = read(&copy.join(GENERATED));
 

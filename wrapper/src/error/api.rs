@@ -234,6 +234,9 @@ mod tests {
             ApiErrorKind::from_code(190311),
             ApiErrorKind::RateLimitedPerDay
         );
-        assert_eq!(ApiErrorKind::from_code(9002), ApiErrorKind::InvalidMeetingId);
+        assert_eq!(
+            ApiErrorKind::from_code(9002),
+            ApiErrorKind::InvalidMeetingId
+        );
     }
 }

@@ -123,7 +123,9 @@ pub(crate) fn api_error(status: u16, info: ErrorInfo, trace_id: Option<String>) 
 fn body_error(status: u16, body: &[u8], trace_id: Option<String>) -> Error {
     match serde_json::from_slice::<ErrorResponse>(body) {
         Ok(parsed) => api_error(status, parsed.error_info, trace_id).into(),
-        Err(_) => DecodeError::new(status, body).with_trace_id(trace_id).into(),
+        Err(_) => DecodeError::new(status, body)
+            .with_trace_id(trace_id)
+            .into(),
     }
 }
 
@@ -171,9 +173,19 @@ mod tests {
             None,
         );
         assert!(matches!(&api, Error::Api(e) if e.code() == 9003 && e.status() == 200));
-        for body in [&b"<html>502</html>"[..], b"OK", b"[1,2]", b"", b"{\"ok\":1}"] {
+        for body in [
+            &b"<html>502</html>"[..],
+            b"OK",
+            b"[1,2]",
+            b"",
+            b"{\"ok\":1}",
+        ] {
             let e = body_error(200, body, None);
-            assert!(matches!(e, Error::Decode(_)), "{:?}", String::from_utf8_lossy(body));
+            assert!(
+                matches!(e, Error::Decode(_)),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 

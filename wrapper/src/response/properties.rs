@@ -25,7 +25,6 @@ fn parse_error_body(status: u16, body: &[u8]) -> Error {
     body_error(status, body, None)
 }
 
-
 /// Any JSON value, nested a little.
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -222,4 +221,3 @@ proptest! {
         }
     }
 }
-
