@@ -43,7 +43,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 ///     .reason_detail("结束会议")
 ///     .send()
 ///     .await?;
-/// println!("dismissed after {} attempt(s)", dismissed.attempts);
+/// println!("dismissed after {} attempt(s)", dismissed.attempts());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

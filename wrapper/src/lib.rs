@@ -9,12 +9,12 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), tencent_meeting::Error> {
-//! use tencent_meeting::{Client, Credentials, Instance, MeetingKind, Operator};
+//! use tencent_meeting::{Client, Credentials, Error, Instance, MeetingKind, Operator};
 //!
 //! let client = Client::builder()
-//!     .credentials(Credentials::enterprise("200000001", "AKID...", "secret-key")?)
+//!     .credentials(Credentials::enterprise("200000001", "AKIDEXAMPLE", "secret-key")?)
 //!     .build()?;
-//! let dismissed = client
+//! let result = client
 //!     .dismiss_meeting("7567173273889276131")
 //!     .operator(Operator::user_id("test1"))
 //!     .instance(Instance::Pc)
@@ -22,10 +22,32 @@
 //!     .reason_detail("结束会议")
 //!     .kind(MeetingKind::Quick)
 //!     .send()
-//!     .await?;
-//! assert!(dismissed.retrieve_code); // a quick meeting's code is always reclaimed
+//!     .await;
+//! match result {
+//!     // Ok only with evidence: the service's success answer, or a look-up after an unknown attempt.
+//!     Ok(dismissed) => assert!(dismissed.retrieve_code()), // a quick meeting's code is reclaimed
+//!     // The meeting may or may not have ended: look it up before acting on either.
+//!     Err(e) if e.maybe_applied() => eprintln!("unknown: {e}"),
+//!     Err(e) => return Err(e),
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Outcomes
+//!
+//! A dismiss returns `Ok(Dismissed)` only with evidence that the meeting ended
+//! ([`Dismissed::evidence`]): the service's success answer (HTTP 200 with an empty body or `{}`,
+//! nothing else), or, when an attempt went unanswered and a retry was told "already ended"
+//! (13603), a look-up showing the meeting ended. When an attempt may have reached the service and
+//! nothing since showed its fate, the error is [`Error::OutcomeUnknown`]
+//! ([`Error::maybe_applied`] is `true`); every other error means nothing was applied.
+//!
+//! # Tracing
+//!
+//! Each call runs in a span named `tencent_meeting` (fields `operation`, `meeting_id`); each
+//! attempt logs one event with target `tencent_meeting::attempt` (fields `attempt`, `status`,
+//! `api_code`, `trace_id`, `elapsed_ms`, and `retry_in_ms` when it is retried): at `DEBUG` when
+//! answered, at `INFO` when it failed. Filter with `RUST_LOG=tencent_meeting::attempt=info`.
 
 #![warn(missing_docs)]
 
