@@ -7,6 +7,7 @@ mod ci;
 mod codegen;
 mod lint;
 mod loadtest;
+mod public_api;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,7 +34,14 @@ enum Command {
     },
     /// Lint OpenAPI specs (default: `openapi/*.yaml`).
     Lint(lint::LintArgs),
-    /// Everything CI checks: fmt, clippy, codegen --check, lint, tests.
+    /// List the `tencent-meeting` crate's public API into `wrapper/public-api.txt`.
+    PublicApi {
+        /// Fail with a diff if the checked-in listing differs from the crate's API.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Everything CI checks: fmt, clippy, codegen --check, lint, public-api --check, the TLS
+    /// choices, docs, packaging, tests.
     Ci,
     /// Throughput of the wrapper against a raw reqwest baseline on an in-process simulator
     /// (always in release), or with --batch-rss the CLI's peak RSS on a large batch. Runs the
@@ -51,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen { check } => codegen::run(check),
         Command::Lint(args) => return lint::run(args),
+        Command::PublicApi { check } => public_api::run(check),
         Command::Ci => ci::run(),
         Command::Loadtest { args } => loadtest::run(&args),
     };
