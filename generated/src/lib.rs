@@ -33,3 +33,8 @@ pub use generated::*;
 #[rustfmt::skip]
 #[allow(clippy::all, missing_docs, unused_imports, dead_code)]
 pub mod mock;
+
+/// The README (the crate's page on crates.io): its examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

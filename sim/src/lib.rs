@@ -171,3 +171,8 @@ pub use stats::Stats;
 
 /// The clock trait and clocks the simulator uses, re-exported from the client crate.
 pub use tencent_meeting::clock::{Clock, FixedClock, SystemClock};
+
+/// The README (the crate's page on crates.io): its examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

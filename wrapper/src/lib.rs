@@ -87,3 +87,8 @@ pub use operator::Operator;
 pub use prepared::{PreparedHeader, PreparedRequest};
 pub use retry::RetryPolicy;
 pub use status::MeetingStatus;
+
+/// The README (the crate's page on crates.io): its examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
