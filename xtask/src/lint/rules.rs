@@ -72,7 +72,7 @@ rules! {
     ServersEmpty => "servers-empty", Warning, "structure", "`servers` is missing at the top level or is an empty list.";
     ServerTrailingSlash => "server-trailing-slash", Warning, "structure", "A server URL ends with `/` (paths start with one).";
     SecuritySchemeUndefined => "security-scheme-undefined", Error, "structure", "A security requirement names a scheme missing from `components.securitySchemes`.";
-    ComponentUnused => "component-unused", Warning, "structure", "A component is never referenced from the paths (directly or through other components).";
+    ComponentUnused => "component-unused", Warning, "structure", "A component is never referenced from the paths or `x-webhooks` (directly or through other components).";
     PathTemplateInvalid => "path-template-invalid", Error, "paths", "A path template has unbalanced or empty braces.";
     PathParamsUndeclared => "path-params-undeclared", Error, "paths", "A `{param}` of the path template has no `in: path` parameter in the operation.";
     PathParamNotRequired => "path-param-not-required", Error, "paths", "A path parameter is not `required: true`.";
