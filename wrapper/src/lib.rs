@@ -45,6 +45,8 @@ mod response;
 mod retry;
 pub mod signing;
 mod transport;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,

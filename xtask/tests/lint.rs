@@ -425,10 +425,12 @@ fn x_webhooks_count_as_references_and_their_examples_are_checked() {
     let (code, findings, _) = lint_json(&temp_file("x-webhooks-bad.yaml", &with("42")));
     assert_eq!(code, 1, "{findings:#?}");
     assert!(
-        findings.iter().any(|f| field(f, "rule") == "example-invalid"
-            && field(f, "pointer")
-                .as_str()
-                .is_some_and(|p| p.starts_with("/x-webhooks/itemChanged/"))),
+        findings
+            .iter()
+            .any(|f| field(f, "rule") == "example-invalid"
+                && field(f, "pointer")
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/x-webhooks/itemChanged/"))),
         "{findings:#?}"
     );
 }
