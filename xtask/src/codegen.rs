@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result};
 use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TypeImpl};
@@ -43,9 +43,111 @@ pub fn run(check: bool) -> Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     }
+    if fs::read_to_string(&out_path).is_ok_and(|current| current == fresh) {
+        println!("codegen: {OUTPUT} is already up to date with {SPEC}");
+        return Ok(ExitCode::SUCCESS);
+    }
     fs::write(&out_path, &fresh).with_context(|| format!("writing {}", out_path.display()))?;
-    println!("codegen: wrote {OUTPUT}");
-    Ok(ExitCode::SUCCESS)
+    println!("codegen: wrote {OUTPUT}; checking that the workspace compiles against it");
+    match first_compile_error(&root)? {
+        None => {
+            println!("codegen: the workspace compiles against the new client");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(error) => {
+            eprintln!(
+                "\ncodegen: wrote {OUTPUT}, but the workspace no longer compiles against it.\n\
+                 first error, in {}:\n\n{}\n\
+                 The spec change breaks code that uses the generated client. Either change that code, \
+                 or revert the change to {SPEC} and run `cargo xtask codegen` again (it does not \
+                 need the workspace to compile).",
+                error.location,
+                error.rendered.trim_end()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The first error of a workspace that does not compile.
+struct CompileError {
+    /// Which crate and target, e.g. "crate `tencent-meeting` (wrapper/), lib target".
+    location: String,
+    /// The compiler's message as it prints it.
+    rendered: String,
+}
+
+/// Checks every crate but this one (which does not depend on the generated client), all targets,
+/// and returns the first compiler error, if any.
+fn first_compile_error(root: &Path) -> Result<Option<CompileError>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "check",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--all-targets",
+            "--message-format=json",
+        ])
+        // Progress lines stay on the terminal; diagnostics come as JSON on stdout.
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo check")?;
+    if output.status.success() {
+        return Ok(None);
+    }
+    let first = output
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .find(|m| m["reason"] == "compiler-message" && m["message"]["level"] == "error");
+    Ok(Some(match first {
+        Some(m) => CompileError {
+            location: location(root, &m),
+            rendered: m["message"]["rendered"]
+                .as_str()
+                .unwrap_or("(no message)")
+                .to_string(),
+        },
+        None => CompileError {
+            location: "the workspace".to_string(),
+            rendered: "cargo check failed without a compiler error (see its output above)"
+                .to_string(),
+        },
+    }))
+}
+
+/// "crate `NAME` (DIR/), KIND target" for a compiler message.
+fn location(root: &Path, message: &serde_json::Value) -> String {
+    let manifest = Path::new(message["manifest_path"].as_str().unwrap_or_default());
+    let dir = manifest
+        .parent()
+        .and_then(|d| d.strip_prefix(root).ok())
+        .map(|d| format!(" ({}/)", d.display()))
+        .unwrap_or_default();
+    let kind = message["target"]["kind"][0].as_str().unwrap_or("lib");
+    let target = message["target"]["name"].as_str().unwrap_or("?");
+    format!(
+        "crate `{}`{dir}, {kind} target `{target}`",
+        package_name(message["package_id"].as_str().unwrap_or_default(), manifest)
+    )
+}
+
+/// The package name in a cargo package ID: `path+file:///…/wrapper#tencent-meeting@0.1.0`, or
+/// `path+file:///…/sim#0.1.0` when it is the directory's name.
+fn package_name(package_id: &str, manifest: &Path) -> String {
+    match package_id.rsplit_once('#') {
+        Some((_, fragment)) if fragment.contains('@') => {
+            fragment.split('@').next().unwrap_or_default().to_string()
+        }
+        _ => manifest
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
 }
 
 /// Generates the client source for the spec at `spec_path`: deterministic, so a second run is

@@ -36,8 +36,14 @@ enum Command {
     /// Everything CI checks: fmt, clippy, codegen --check, lint, tests.
     Ci,
     /// Throughput of the wrapper against a raw reqwest baseline on an in-process simulator
-    /// (always in release), or with --batch-rss the CLI's peak RSS on a large batch.
-    Loadtest(loadtest::LoadtestArgs),
+    /// (always in release), or with --batch-rss the CLI's peak RSS on a large batch. Runs the
+    /// `tencent-meeting-loadtest` crate; `cargo xtask loadtest --help` lists its options.
+    #[command(disable_help_flag = true)]
+    Loadtest {
+        /// Passed to the load test unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,7 +52,7 @@ fn main() -> ExitCode {
         Command::Codegen { check } => codegen::run(check),
         Command::Lint(args) => return lint::run(args),
         Command::Ci => ci::run(),
-        Command::Loadtest(args) => loadtest::run(args),
+        Command::Loadtest { args } => loadtest::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! `cargo xtask loadtest`: the wrapper's throughput against a raw `reqwest` baseline, both
+//! The load test (`cargo xtask loadtest` runs it): the wrapper's throughput against a raw `reqwest` baseline, both
 //! dismissing meetings on an in-process simulator on 127.0.0.1; and, with `--batch-rss`, the
 //! CLI's peak memory on a large batch.
 //!
@@ -10,14 +10,18 @@
 //! own warm-up meetings, and the raw request is checked to be byte for byte the wrapper's.
 //! After every run each of its meetings must have ended exactly once.
 //!
-//! Always measured in release: a debug build re-runs itself with `cargo run --release`.
+//! Always measured in release: `cargo xtask loadtest` runs
+//! `cargo run --release -p tencent-meeting-loadtest -- ARGS`, and a debug build refuses to measure.
+//! It lives beside what it measures, apart from `xtask`, so that the developer tools build
+//! without the runtime crates they regenerate.
 
 mod batch_rss;
 mod cpu;
 mod raw;
 
 use std::fmt::Write as _;
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,14 +30,17 @@ use anyhow::{Context as _, Result, bail};
 use tencent_meeting::{Client, Credentials, DismissMeeting, Error, Instance, Operator};
 use tencent_meeting_sim::{MeetingSpec, Simulator};
 
-use crate::workspace_root;
 use raw::{RawClient, RawOutcome};
 
 /// The creator of every meeting and the operator of every dismiss.
 const OPERATOR: &str = "alice";
 
-/// `cargo xtask loadtest`.
-#[derive(clap::Args, Debug)]
+/// `cargo xtask loadtest` (or `cargo run --release -p tencent-meeting-loadtest --`).
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "cargo xtask loadtest",
+    about = "Throughput of the wrapper against a raw reqwest baseline on an in-process simulator, or with --batch-rss the CLI's peak RSS on a large batch"
+)]
 pub struct LoadtestArgs {
     /// Dismisses per side and round (each on its own meeting).
     #[arg(long, default_value_t = 20_000)]
@@ -86,9 +93,22 @@ pub struct LoadtestArgs {
     no_release: bool,
 }
 
-pub fn run(args: LoadtestArgs) -> Result<ExitCode> {
+fn main() -> ExitCode {
+    let args = <LoadtestArgs as clap::Parser>::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: LoadtestArgs) -> Result<ExitCode> {
     if cfg!(debug_assertions) && !args.no_release {
-        return rerun_in_release();
+        bail!(
+            "this is a debug build, whose figures mean nothing: run `cargo xtask loadtest` (it builds in release)"
+        );
     }
     if args.batch_rss {
         return batch_rss::run(&batch_rss::BatchArgs {
@@ -103,30 +123,12 @@ pub fn run(args: LoadtestArgs) -> Result<ExitCode> {
     throughput(&args)
 }
 
-/// `cargo xtask` builds xtask in debug; measuring that would measure the debug build. So the
-/// same command line runs again through `cargo run --release`.
-fn rerun_in_release() -> Result<ExitCode> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let passed: Vec<_> = std::env::args_os().skip(1).collect();
-    eprintln!(
-        "loadtest: this is a debug build; running `cargo run --release -p xtask -- {}`",
-        passed
-            .iter()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let status = Command::new(cargo)
-        .current_dir(workspace_root())
-        .args(["run", "--quiet", "--release", "--package", "xtask", "--"])
-        .args(&passed)
-        .status()
-        .context("running cargo run --release")?;
-    Ok(match status.code() {
-        Some(0) => ExitCode::SUCCESS,
-        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => ExitCode::FAILURE,
-    })
+/// The workspace root (the parent of `loadtest/`), where `--batch-rss` builds the CLI.
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// The dismiss call both the measurement and the checks make.
