@@ -62,6 +62,32 @@ pub struct SimArgs {
     /// Answer a successful dismiss with `{}` instead of an empty body.
     #[arg(long)]
     pub empty_object_success: bool,
+    /// Requests each application may send per window (--rate-limit-window), then 190310 until
+    /// the next window (0 or off: no limit). The service allows 300 a minute.
+    #[arg(long, value_name = "N|off", default_value = "300", value_parser = parse_limit)]
+    pub rate_limit: Limit,
+    /// The window --rate-limit counts in, in seconds. The service counts per minute; a few
+    /// seconds let a test watch a client pace itself quickly.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_limit_window: u64,
+    /// Requests each application may send per day (from midnight UTC+8), then 190311 (0 or
+    /// off: no limit). The service allows 200000.
+    #[arg(long, value_name = "N|off", default_value = "200000", value_parser = parse_limit)]
+    pub daily_limit: Limit,
+}
+
+/// A request limit: a count, or none (`0` or `off`, as `dismiss --rate-limit 0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub Option<u32>);
+
+fn parse_limit(s: &str) -> Result<Limit, String> {
+    match s {
+        "off" | "0" => Ok(Limit(None)),
+        _ => s
+            .parse::<u32>()
+            .map(|n| Limit(Some(n)))
+            .map_err(|_| format!("{s:?} is not a number of requests, 0 or off")),
+    }
 }
 
 fn parse_token(s: &str) -> Result<(String, String), String> {

@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use tencent_meeting_sim::{SimCredentials, Simulator};
+use tencent_meeting_sim::{RateLimits, SimCredentials, Simulator};
 
 use crate::args::SimArgs;
 use crate::outcome::Exit;
@@ -22,9 +22,15 @@ pub async fn run(args: SimArgs) -> Exit {
     if !args.oauth_tokens.is_empty() {
         credentials.oauth_tokens = args.oauth_tokens.into_iter().collect();
     }
+    let rate_limits = RateLimits {
+        per_window: args.rate_limit.0,
+        window_secs: args.rate_limit_window,
+        per_day: args.daily_limit.0,
+    };
     let mut builder = Simulator::builder()
         .bind(args.addr)
         .credentials(credentials)
+        .rate_limits(rate_limits)
         .empty_object_success(args.empty_object_success);
     if let Some(seed) = args.seed {
         builder = builder.seed_file(seed);
@@ -40,7 +46,11 @@ pub async fn run(args: SimArgs) -> Exit {
     println!("{}", sim.base_url());
     println!("{}", sim.credentials());
     println!(
-        "admin API: {0}/_sim/meetings (POST to create, GET to list), {0}/_sim/stats, {0}/_sim/faults",
+        "rate limits: {} (--rate-limit, --rate-limit-window, --daily-limit)",
+        sim.rate_limits().describe()
+    );
+    println!(
+        "admin API: {0}/_sim/meetings (POST to create, GET to list), {0}/_sim/meetings/{{id}}/start, {0}/_sim/stats, {0}/_sim/faults, {0}/_sim/rate-limits",
         sim.base_url()
     );
     println!("serving until Ctrl-C");

@@ -647,6 +647,87 @@ fn demo_exits_0() {
     }
 }
 
+#[test]
+fn sim_subcommand_enforces_the_rate_limits_it_is_given() {
+    let dir = tempdir();
+    let seed = dir.join("seed.json");
+    std::fs::write(
+        &seed,
+        r#"[{"meeting_id": "7567173273889276131", "creator_userid": "alice"},
+            {"meeting_id": "7567173273889276132", "creator_userid": "alice"}]"#,
+    )
+    .expect("seed");
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
+        .args([
+            "sim",
+            "--addr",
+            "127.0.0.1:0",
+            "--seed",
+            &seed.to_string_lossy(),
+        ])
+        .args([
+            "--rate-limit",
+            "1",
+            "--rate-limit-window",
+            "3600",
+            "--daily-limit",
+            "off",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sim starts");
+    let mut lines = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        let mut reader = BufReader::new(stdout);
+        // The base URL, the credentials, then the rate limits in force.
+        while !lines.iter().any(|l: &String| l.starts_with("rate limits:")) {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            lines.push(line);
+        }
+    }
+    let dismiss = |id: &str| {
+        bare()
+            .env("TENCENT_MEETING_APP_ID", DEMO_APP_ID)
+            .env("TENCENT_MEETING_SECRET_ID", DEMO_SECRET_ID)
+            .env("TENCENT_MEETING_SECRET_KEY", DEMO_SECRET_KEY)
+            .args(["dismiss", id, "--userid", "alice", "--instance", "pc"])
+            .args(["--reason-code", "1", "--attempts", "1"])
+            .args(["--base-url", lines.first().map_or("", |l| l.trim())])
+            .output()
+            .expect("runs")
+    };
+    let first = dismiss("7567173273889276131");
+    let second = dismiss("7567173273889276132");
+    let _ = child.kill();
+    let _ = child.wait();
+    let banner = lines.concat();
+    assert!(
+        banner.contains("1 requests per 3600 s (190310) and no daily limit"),
+        "{banner}"
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert_ne!(second.status.code(), Some(0));
+    assert!(
+        format!("{}{}", stdout_of(&second), stderr_of(&second)).contains("190310"),
+        "{}",
+        stderr_of(&second)
+    );
+    // A window must last a second at least; a limit must be a number, 0 or off.
+    for bad in [
+        ["--rate-limit-window", "0"],
+        ["--rate-limit", "many"],
+        ["--daily-limit", "1.5"],
+    ] {
+        let out = bare().arg("sim").args(bad).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains(bad[0]), "{}", stderr_of(&out));
+    }
+}
+
 /// A fresh directory under the system temp dir, unique to this process and call.
 fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use tencent_meeting::{Client, Credentials, DismissMeeting, Error, Instance, Operator};
-use tencent_meeting_sim::{MeetingSpec, Simulator};
+use tencent_meeting_sim::{MeetingSpec, RateLimits, Simulator};
 
 use raw::{RawClient, RawOutcome};
 
@@ -285,7 +285,12 @@ fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
         .thread_name(cpu::CLIENT_THREADS)
         .enable_all()
         .build()?;
-    let sim = sim_runtime.block_on(Simulator::builder().start())?;
+    // Far beyond the service's 300 requests a minute, on purpose.
+    let sim = sim_runtime.block_on(
+        Simulator::builder()
+            .rate_limits(RateLimits::unlimited())
+            .start(),
+    )?;
     let creds = sim.credentials().clone();
     let wrapper = Client::builder()
         .base_url(sim.base_url())

@@ -4,14 +4,19 @@
 //!   answers `{"meeting_id": "..."}` (or `{"meeting_ids": [...]}`).
 //! - `GET /_sim/meetings`: every meeting, as [`MeetingView`]s.
 //! - `GET /_sim/meetings/{id}`: one [`MeetingView`].
+//! - `POST /_sim/meetings/{id}/start`: starts a scheduled meeting (a recurring meeting's current
+//!   sub-meeting); answers the [`MeetingView`], 409 when it cannot start.
 //! - `GET /_sim/stats`: the [`Stats`].
 //! - `GET /_sim/faults`, `POST /_sim/faults`: read or replace the [`Faults`].
+//! - `GET /_sim/rate-limits`, `POST /_sim/rate-limits`: read or replace the [`RateLimits`]
+//!   (replacing them starts counting afresh).
 //!
 //! Errors answer `{"error": "..."}` with 400 (bad input), 404 (unknown meeting or path), 405 or
-//! 409 (a meeting with that ID exists).
+//! 409 (a meeting with that ID exists, or one that cannot be started).
 //!
 //! [`MeetingView`]: crate::MeetingView
 //! [`Stats`]: crate::Stats
+//! [`RateLimits`]: crate::RateLimits
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
@@ -22,6 +27,7 @@ use crate::body::{self, SimResponse};
 use crate::error::SimError;
 use crate::faults::Faults;
 use crate::meeting::MeetingSpec;
+use crate::rate_limit::RateLimits;
 use crate::service::{App, read_body};
 
 /// Answers an admin request.
@@ -43,18 +49,33 @@ where
             Some(meeting) => body::json_value(StatusCode::OK, &meeting),
             None => error(StatusCode::NOT_FOUND, format!("no meeting {id}")),
         },
+        (&Method::POST, ["meetings", id, "start"]) => match app.store.start(id) {
+            Ok(meeting) => body::json_value(StatusCode::OK, &meeting),
+            Err(e) => sim_error(&e),
+        },
         (&Method::GET, ["stats"]) => body::json_value(StatusCode::OK, &app.stats.snapshot()),
         (&Method::GET, ["faults"]) => body::json_value(StatusCode::OK, &app.faults.current()),
         (&Method::POST, ["faults"]) => match read(app, request_body).await {
             Ok(bytes) => set_faults(app, &bytes),
             Err(response) => response,
         },
-        (_, ["meetings"] | ["meetings", _] | ["stats"] | ["faults"]) => {
-            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
-        }
+        (&Method::GET, ["rate-limits"]) => body::json_value(StatusCode::OK, &app.limiter.limits()),
+        (&Method::POST, ["rate-limits"]) => match read(app, request_body).await {
+            Ok(bytes) => set_rate_limits(app, &bytes),
+            Err(response) => response,
+        },
+        (
+            _,
+            ["meetings"]
+            | ["meetings", _]
+            | ["meetings", _, "start"]
+            | ["stats"]
+            | ["faults"]
+            | ["rate-limits"],
+        ) => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => error(
             StatusCode::NOT_FOUND,
-            "unknown admin path: /_sim/meetings, /_sim/meetings/{id}, /_sim/stats, /_sim/faults",
+            "unknown admin path: /_sim/meetings, /_sim/meetings/{id}, /_sim/meetings/{id}/start, /_sim/stats, /_sim/faults, /_sim/rate-limits",
         ),
     }
 }
@@ -123,9 +144,22 @@ fn set_faults(app: &App, bytes: &[u8]) -> SimResponse {
     body::json_value(StatusCode::OK, &app.faults.current())
 }
 
+fn set_rate_limits(app: &App, bytes: &[u8]) -> SimResponse {
+    let limits = match serde_json::from_slice::<RateLimits>(bytes) {
+        Ok(limits) => limits,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid rate limits: {e}")),
+    };
+    if let Err(e) = limits.validate() {
+        return error(StatusCode::BAD_REQUEST, format!("invalid rate limits: {e}"));
+    }
+    app.limiter.set(limits);
+    body::json_value(StatusCode::OK, &app.limiter.limits())
+}
+
 fn sim_error(e: &SimError) -> SimResponse {
     let status = match e {
-        SimError::DuplicateMeeting(_) => StatusCode::CONFLICT,
+        SimError::DuplicateMeeting(_) | SimError::NotStartable { .. } => StatusCode::CONFLICT,
+        SimError::UnknownMeeting(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::BAD_REQUEST,
     };
     error(status, e.to_string())

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use tencent_meeting::Credentials;
+
 /// The demo enterprise ID ([`SimCredentials::demo`]).
 pub const DEMO_APP_ID: &str = "200000001";
 /// A demo SdkId for runs that want one (not part of [`SimCredentials::demo`]; the official
@@ -89,9 +91,57 @@ impl SimCredentials {
         self
     }
 
+    /// The enterprise credentials a client signs with to be accepted, with the `SdkId` when one
+    /// is required. Fails as [`Credentials::enterprise`] does on values no client can send.
+    ///
+    /// ```
+    /// use tencent_meeting::Credentials;
+    /// use tencent_meeting_sim::SimCredentials;
+    ///
+    /// let creds = SimCredentials::demo().enterprise_credentials()?;
+    /// assert!(creds.is_enterprise());
+    /// let same = Credentials::try_from(&SimCredentials::demo())?;
+    /// assert_eq!(same.secret_id(), creds.secret_id());
+    /// # Ok::<(), tencent_meeting::Error>(())
+    /// ```
+    pub fn enterprise_credentials(&self) -> Result<Credentials, tencent_meeting::Error> {
+        let credentials = Credentials::enterprise(&self.app_id, &self.secret_id, &self.secret_key)?;
+        match &self.sdk_id {
+            Some(sdk_id) => credentials.with_sdk_id(sdk_id),
+            None => Ok(credentials),
+        }
+    }
+
+    /// OAuth2.0 credentials for the first accepted access token (in token order) and the open
+    /// id it belongs to; `None` when no token is accepted.
+    ///
+    /// ```
+    /// use tencent_meeting_sim::{DEMO_OPEN_ID, SimCredentials};
+    ///
+    /// let creds = SimCredentials::demo().oauth2_credentials()?.expect("the demo token");
+    /// assert_eq!(creds.open_id(), Some(DEMO_OPEN_ID));
+    /// # Ok::<(), tencent_meeting::Error>(())
+    /// ```
+    pub fn oauth2_credentials(&self) -> Result<Option<Credentials>, tencent_meeting::Error> {
+        self.oauth_tokens
+            .iter()
+            .next()
+            .map(|(token, open_id)| Credentials::oauth2(token, open_id))
+            .transpose()
+    }
+
     /// The lines [`fmt::Display`] prints, e.g. for a CLI banner.
     pub fn describe(&self) -> String {
         self.to_string()
+    }
+}
+
+impl TryFrom<&SimCredentials> for Credentials {
+    type Error = tencent_meeting::Error;
+
+    /// [`SimCredentials::enterprise_credentials`].
+    fn try_from(credentials: &SimCredentials) -> Result<Self, Self::Error> {
+        credentials.enterprise_credentials()
     }
 }
 

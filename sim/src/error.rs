@@ -36,12 +36,36 @@ pub enum SimError {
         #[source]
         source: serde_json::Error,
     },
+    /// The configured credentials are not ones a client can send (e.g. an empty SecretKey, or
+    /// a header value that is not visible ASCII).
+    #[error("the simulator's credentials cannot be sent by a client: {0}")]
+    InvalidCredentials(#[source] tencent_meeting::Error),
+    /// The simulator accepts no OAuth2.0 access token, so no OAuth2.0 client can be built for it.
+    #[error(
+        "the simulator accepts no OAuth2.0 access token: add one with SimulatorBuilder::oauth_token"
+    )]
+    NoOAuthToken,
     /// A meeting spec breaks a rule (the message names the field).
     #[error("invalid meeting: {0}")]
     InvalidMeeting(String),
     /// The fault knobs are inconsistent (a share outside [0, 1], or shares adding up past 1).
     #[error("invalid faults: {0}")]
     InvalidFaults(String),
+    /// The rate limits are inconsistent (a zero window or limit).
+    #[error("invalid rate limits: {0}")]
+    InvalidRateLimits(String),
+    /// No meeting has this ID.
+    #[error("no meeting {0}")]
+    UnknownMeeting(String),
+    /// Only a scheduled meeting (`MEETING_STATE_INIT`) can be started, and not one whose code
+    /// was reclaimed while sub-meetings remained.
+    #[error("meeting {meeting_id} cannot be started: it is {status}")]
+    NotStartable {
+        /// The meeting.
+        meeting_id: String,
+        /// Its state.
+        status: crate::MeetingStatus,
+    },
     /// A meeting or sub-meeting with this ID already exists.
     #[error("a meeting or sub-meeting with ID {0} already exists")]
     DuplicateMeeting(String),

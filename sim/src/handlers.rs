@@ -5,23 +5,18 @@ use serde::Serialize;
 
 use crate::api_error::{ApiError, codes};
 use crate::auth::Caller;
+use crate::lifecycle::Dismissal;
 use crate::meeting::{DismissRecord, MeetingStatus, MeetingView, SubMeeting};
 use crate::params::{DismissParams, LookupParams, Operator};
-use crate::state::MeetingStore;
-
-/// How a dismiss changed a meeting (for logs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Dismissal {
-    pub code_reclaimed: bool,
-    pub sub_meetings_blocked: bool,
-}
+use crate::state::{MS_OPEN_ID, MeetingStore, OPEN_ID, USERID};
 
 /// Dismisses the meeting `meeting_id`, checking and changing it under its lock, so a meeting
-/// ends at most once however many requests race.
+/// (or a recurring meeting's sub-meeting) ends at most once however many requests race.
 ///
 /// In order: an OAuth2.0 caller acts only as itself (9042); unknown ID (9003) or sub-meeting ID
 /// (9002, naming the master ID); an OAuth2.0 caller on a meeting not created through OAuth2.0
-/// (9042); not the creator (9042); cancelled (9007); any other state but started (13603).
+/// (9042); not the creator, by ID and kind of ID (9042); cancelled (9007); ended or recycled
+/// (13603); not started (9003).
 pub(crate) fn dismiss(
     store: &MeetingStore,
     caller: &Caller,
@@ -30,6 +25,11 @@ pub(crate) fn dismiss(
 ) -> Result<Dismissal, ApiError> {
     check_oauth_operator(caller, &params.operator)?;
     let via_oauth = matches!(caller, Caller::OAuth { .. });
+    // The `userid` form names a userid for enterprise callers, the open id for OAuth2.0 ones.
+    let operator_type = params
+        .operator
+        .id_type
+        .unwrap_or(if via_oauth { OPEN_ID } else { USERID });
     let outcome = store.update(meeting_id, |m| {
         if via_oauth && !m.created_via_oauth {
             return Err(ApiError::new(
@@ -43,17 +43,20 @@ pub(crate) fn dismiss(
                 "no permission: only the meeting's creator can dismiss it",
             ));
         }
+        if operator_type != m.creator_id_type {
+            return Err(ApiError::new(
+                codes::NO_PERMISSION,
+                format!(
+                    "no permission: only the meeting's creator can dismiss it (the operator is {}, a different user than the creator's {})",
+                    id_kind(operator_type),
+                    id_kind(m.creator_id_type)
+                ),
+            ));
+        }
         check_in_progress(m)?;
         // The service always reclaims a quick meeting's code, whatever retrieve_code says.
         let code_reclaimed = params.retrieve_code == 1 || m.is_quick();
-        // The page: reclaiming a recurring meeting's code while sub-meetings remain stops them
-        // from running. The service accepts it; the simulator records the damage.
-        let sub_meetings_blocked = m.is_recurring() && code_reclaimed && m.remain_sub_meetings > 0;
-        m.status = MeetingStatus::Ended;
-        m.code_reclaimed = code_reclaimed;
-        m.sub_meetings_blocked = sub_meetings_blocked;
-        m.dismiss_count += 1;
-        m.last_dismiss = Some(DismissRecord {
+        let record = DismissRecord {
             operator: params.operator.id.clone(),
             operator_id_type: params.operator.id_type,
             via_oauth,
@@ -62,11 +65,8 @@ pub(crate) fn dismiss(
             reason_detail: params.reason_detail.clone(),
             force_dismiss_meeting: params.force_dismiss_meeting,
             retrieve_code: params.retrieve_code,
-        });
-        Ok(Dismissal {
-            code_reclaimed,
-            sub_meetings_blocked,
-        })
+        };
+        Ok(m.end(record, code_reclaimed))
     });
     match outcome {
         Some(result) => result,
@@ -79,6 +79,16 @@ pub(crate) fn dismiss(
             ),
             None => not_found(meeting_id),
         }),
+    }
+}
+
+/// How an `operator_id_type` reads in a message.
+fn id_kind(id_type: i32) -> &'static str {
+    match id_type {
+        USERID => "a userid",
+        OPEN_ID => "an open_id",
+        MS_OPEN_ID => "an ms_open_id",
+        _ => "an ID of another kind",
     }
 }
 
@@ -126,21 +136,43 @@ fn check_oauth_operator(caller: &Caller, operator: &Operator) -> Result<(), ApiE
     Ok(())
 }
 
+/// Only a meeting in progress can be dismissed. The codes for the other states are choices
+/// (see the crate docs): 9007 cancelled, 13603 ended or recycled, 9003 not started.
 fn check_in_progress(m: &MeetingView) -> Result<(), ApiError> {
-    match m.status {
-        MeetingStatus::Started => Ok(()),
-        MeetingStatus::Cancelled => Err(ApiError::new(
+    let id = &m.meeting_id;
+    let (code, message) = match m.status {
+        MeetingStatus::Started => return Ok(()),
+        MeetingStatus::Cancelled => (
             codes::MEETING_CANCELLED,
-            format!("meeting {} was cancelled", m.meeting_id),
-        )),
-        other => Err(ApiError::new(
-            codes::NOT_IN_PROGRESS,
-            format!(
-                "meeting {} already ended or is not in progress (status {other})",
-                m.meeting_id
+            format!("meeting {id} was cancelled"),
+        ),
+        MeetingStatus::Ended => (codes::ALREADY_ENDED, format!("meeting {id} already ended")),
+        MeetingStatus::Recycled => (
+            codes::ALREADY_ENDED,
+            format!("meeting {id} already ended: its meeting code was reclaimed"),
+        ),
+        MeetingStatus::Init => match &m.current_sub_meeting_id {
+            Some(sub) if m.is_recurring() => (
+                codes::NOT_STARTED,
+                format!(
+                    "meeting {id} is not in progress: its next sub-meeting {sub} has not started (MEETING_STATE_INIT)"
+                ),
             ),
-        )),
-    }
+            _ => (
+                codes::NOT_STARTED,
+                format!("meeting {id} is not in progress: it has not started (MEETING_STATE_INIT)"),
+            ),
+        },
+        MeetingStatus::Null => (
+            codes::NOT_STARTED,
+            format!("meeting {id} is not in progress: it never started (MEETING_STATE_NULL)"),
+        ),
+        MeetingStatus::Invalid => (
+            codes::NOT_STARTED,
+            format!("meeting {id} is not a valid meeting (MEETING_STATE_INVALID)"),
+        ),
+    };
+    Err(ApiError::new(code, message))
 }
 
 fn not_found(meeting_id: &str) -> ApiError {
@@ -192,7 +224,8 @@ impl<'a> From<&'a MeetingView> for MeetingInfo<'a> {
             end_time: &m.end_time,
             sub_meetings: recurring.then_some(m.sub_meetings.as_slice()),
             has_more_sub_meeting: recurring.then_some(m.has_more_sub_meeting),
-            remain_sub_meetings: recurring.then_some(m.remain_sub_meetings),
+            remain_sub_meetings: (recurring && !m.omit_remain_sub_meetings)
+                .then_some(m.remain_sub_meetings),
             current_sub_meeting_id: m.current_sub_meeting_id.as_deref().filter(|_| recurring),
         }
     }

@@ -83,14 +83,25 @@ impl SubMeeting {
 /// A meeting to create (admin `POST /_sim/meetings`, [`crate::Simulator::create_meeting`], seed
 /// files). Every field but `creator_userid` is optional.
 ///
+/// A recurring meeting (`meeting_type` 1) lists its sub-meetings in order; the current one (in
+/// progress, or next) is `current_sub_meeting_id`, by default the first not deleted, and those
+/// listed before it were held already. `remain_sub_meetings` counts the sub-meetings still to
+/// come after the current one: by default those listed after it; more than that makes the
+/// simulator generate the rest, which the look-up leaves out of its list
+/// (`has_more_sub_meeting` 1) until their turn comes.
+///
 /// ```
 /// use tencent_meeting_sim::{MeetingSpec, MeetingStatus};
 ///
 /// let quick = MeetingSpec::new("alice").quick();
 /// let recurring = MeetingSpec::new("bob").recurring(["1700000000", "1700086400"], 1);
+/// // Ten more to come than listed; the look-up does not say how many remain.
+/// let long = MeetingSpec::new("bob").recurring(["1800000000"], 10).without_remain_sub_meetings();
 /// let ended = MeetingSpec::new("carol").id("15434747088712431484").status(MeetingStatus::Ended);
 /// assert_eq!(ended.meeting_id.as_deref(), Some("15434747088712431484"));
-/// # let _ = (quick, recurring);
+/// // Created by the open_id "dave", not by a userid "dave".
+/// let by_open_id = MeetingSpec::new("dave").creator_id_type(2);
+/// # let _ = (quick, recurring, long, by_open_id);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +113,12 @@ pub struct MeetingSpec {
     /// Who created the meeting: the only identity allowed to dismiss it. For a meeting created
     /// through OAuth2.0, the creator's open id.
     pub creator_userid: String,
+    /// What kind of ID `creator_userid` is, as `operator_id_type` numbers them: 1 userid, 2
+    /// open_id, 4 ms_open_id. Default: 2 for a meeting created through OAuth2.0, else 1. Only
+    /// an operator of the same kind and ID may dismiss it: the open_id "alice" is not the
+    /// userid "alice".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator_id_type: Option<i32>,
     /// 0 scheduled, 1 quick meeting (快速会议).
     #[serde(rename = "type", default)]
     pub meeting_kind: i32,
@@ -127,10 +144,16 @@ pub struct MeetingSpec {
     /// A recurring meeting's sub-meetings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sub_meetings: Vec<SubMeeting>,
-    /// How many sub-meetings are still to come (recurring meetings; default 0).
+    /// How many sub-meetings are still to come after the current one (recurring meetings).
+    /// Default: as many as are listed after it (not deleted). Those beyond the listed ones are
+    /// generated (at most [`MAX_GENERATED_SUB_MEETINGS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remain_sub_meetings: Option<u32>,
-    /// The sub-meeting in progress or next (default: the first sub-meeting).
+    /// The look-up leaves `remain_sub_meetings` out, as the service sometimes does: a client
+    /// must then tell from `has_more_sub_meeting` and `sub_meetings`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub omit_remain_sub_meetings: bool,
+    /// The sub-meeting in progress or next (default: the first listed that is not deleted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_sub_meeting_id: Option<String>,
     /// Whether the meeting was created through OAuth2.0: only such meetings may be dismissed by
@@ -196,7 +219,29 @@ impl MeetingSpec {
         self.created_via_oauth = true;
         self
     }
+
+    /// Says what kind of ID the creator's is: 1 userid, 2 open_id, 4 ms_open_id.
+    pub fn creator_id_type(mut self, id_type: i32) -> Self {
+        self.creator_id_type = Some(id_type);
+        self
+    }
+
+    /// Makes the look-up leave `remain_sub_meetings` out, as the service sometimes does.
+    pub fn without_remain_sub_meetings(mut self) -> Self {
+        self.omit_remain_sub_meetings = true;
+        self
+    }
+
+    /// Sets the current sub-meeting (those listed before it were held already).
+    pub fn current_sub_meeting(mut self, sub_meeting_id: impl Into<String>) -> Self {
+        self.current_sub_meeting_id = Some(sub_meeting_id.into());
+        self
+    }
 }
+
+/// The most sub-meetings the simulator generates for a [`MeetingSpec`] whose
+/// `remain_sub_meetings` exceeds those it lists.
+pub const MAX_GENERATED_SUB_MEETINGS: u32 = 1000;
 
 /// How a meeting was dismissed: the request's parameters, as the simulator received them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,32 +285,54 @@ pub struct MeetingView {
     pub start_time: String,
     /// End time, unix seconds as a string.
     pub end_time: String,
-    /// A recurring meeting's sub-meetings.
+    /// A recurring meeting's sub-meetings not held yet, as the look-up lists them: the current
+    /// one first, then those listed after it.
     #[serde(default)]
     pub sub_meetings: Vec<SubMeeting>,
-    /// Always 0: every sub-meeting is listed.
+    /// Later sub-meetings the look-up leaves out of its list; one moves into `sub_meetings`
+    /// when the listed ones are used up.
+    #[serde(default)]
+    pub unlisted_sub_meetings: Vec<SubMeeting>,
+    /// Sub-meetings held (or, deleted, passed over), in order.
+    #[serde(default)]
+    pub past_sub_meetings: Vec<SubMeeting>,
+    /// 1 while `unlisted_sub_meetings` is not empty: the look-up's list is not complete.
     #[serde(default)]
     pub has_more_sub_meeting: i32,
-    /// How many sub-meetings are still to come.
+    /// How many sub-meetings are still to come after the current one, listed or not (deleted
+    /// ones not counted).
     #[serde(default)]
     pub remain_sub_meetings: u32,
-    /// The sub-meeting in progress or next.
+    /// Whether the look-up leaves `remain_sub_meetings` out.
+    #[serde(default)]
+    pub omit_remain_sub_meetings: bool,
+    /// The sub-meeting in progress or next: the first of `sub_meetings`. `None` once the last
+    /// one was held.
     #[serde(default)]
     pub current_sub_meeting_id: Option<String>,
     /// The creator, the only identity allowed to dismiss it.
     pub creator_userid: String,
+    /// What kind of ID `creator_userid` is: 1 userid, 2 open_id, 4 ms_open_id.
+    #[serde(default = "userid_type")]
+    pub creator_id_type: i32,
     /// Whether it was created through OAuth2.0.
     pub created_via_oauth: bool,
     /// Whether its code was reclaimed by a dismiss (`retrieve_code` 1, or any quick meeting).
     pub code_reclaimed: bool,
     /// Whether a dismiss reclaimed the code of a recurring meeting with sub-meetings still to
-    /// come, so they could not run: the damage the client's validation prevents.
+    /// come, so they cannot run: the damage the client's validation prevents. The meeting then
+    /// shows `MEETING_STATE_RECYCLED`, with the later sub-meetings still listed.
     pub sub_meetings_blocked: bool,
-    /// How many times it was dismissed: never more than 1.
+    /// How many dismisses it accepted: at most 1 for a one-time or quick meeting; for a
+    /// recurring meeting, one per sub-meeting ended.
     pub dismiss_count: u32,
     /// The dismiss that ended it, if one did.
     #[serde(default)]
     pub last_dismiss: Option<DismissRecord>,
+}
+
+fn userid_type() -> i32 {
+    1
 }
 
 impl MeetingView {

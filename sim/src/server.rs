@@ -13,6 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tencent_meeting::clock::{Clock, SystemClock};
+use tencent_meeting::{Client, ClientBuilder, Credentials};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -22,7 +23,7 @@ use crate::credentials::SimCredentials;
 use crate::error::SimError;
 use crate::faults::{FaultState, Faults};
 use crate::meeting::{MeetingSpec, MeetingView};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::replay::ReplayCache;
 use crate::service::{self, App, SHUTDOWN_GRACE, TraceIds};
 use crate::state::MeetingStore;
@@ -44,7 +45,8 @@ const MAX_ADMIN_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Configures and starts a [`Simulator`].
 ///
 /// Defaults: listens on `127.0.0.1` on a free port, demo credentials
-/// ([`SimCredentials::demo`]), system clock, empty success bodies, no faults, no meetings.
+/// ([`SimCredentials::demo`]), system clock, empty success bodies, the service's rate limits
+/// ([`RateLimits::documented`]: 300 requests a minute, 200,000 a day), no faults, no meetings.
 #[derive(Debug)]
 #[must_use = "the builder does nothing until .start() is awaited"]
 pub struct SimulatorBuilder {
@@ -58,6 +60,7 @@ pub struct SimulatorBuilder {
     rng_seed: u64,
     max_body_bytes: usize,
     replay_capacity: usize,
+    rate_limits: RateLimits,
 }
 
 impl Default for SimulatorBuilder {
@@ -73,6 +76,7 @@ impl Default for SimulatorBuilder {
             rng_seed: DEFAULT_RNG_SEED,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            rate_limits: RateLimits::documented(),
         }
     }
 }
@@ -143,6 +147,14 @@ impl SimulatorBuilder {
         self
     }
 
+    /// The request quotas per application (default [`RateLimits::documented`], the service's:
+    /// 300 a minute and 200,000 a day). Anything that sends more on purpose (a load test)
+    /// passes [`RateLimits::unlimited`].
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
     /// The fault knobs in force from the start.
     pub fn faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
@@ -184,14 +196,25 @@ impl SimulatorBuilder {
     /// tokio runtime.
     pub async fn start(self) -> Result<Simulator, SimError> {
         self.faults.validate().map_err(SimError::InvalidFaults)?;
+        let client_credentials = self
+            .credentials
+            .enterprise_credentials()
+            .map_err(SimError::InvalidCredentials)?;
+        let oauth2_credentials = self
+            .credentials
+            .oauth2_credentials()
+            .map_err(SimError::InvalidCredentials)?;
+        self.rate_limits
+            .validate()
+            .map_err(SimError::InvalidRateLimits)?;
         let window_ms = TIMESTAMP_WINDOW.as_millis() as u64;
         let app = Arc::new(App {
             auth: Authenticator::new(self.credentials.clone(), window_ms),
-            clock: self.clock,
+            clock: Arc::clone(&self.clock),
             store: MeetingStore::new(self.rng_seed),
             replay: ReplayCache::new(window_ms, self.replay_capacity),
             faults: FaultState::new(self.faults, self.rng_seed),
-            limiter: RateLimiter::default(),
+            limiter: RateLimiter::new(self.rate_limits),
             stats: StatsCollector::default(),
             empty_object_success: self.empty_object_success,
             max_body_bytes: self.max_body_bytes,
@@ -232,6 +255,8 @@ impl SimulatorBuilder {
             addr,
             base_url: format!("http://{addr}"),
             credentials: self.credentials,
+            client_credentials,
+            oauth2_credentials,
             app,
             shutdown,
             task: Some(task),
@@ -256,6 +281,9 @@ pub struct Simulator {
     addr: SocketAddr,
     base_url: String,
     credentials: SimCredentials,
+    /// `credentials` as a client sends them, checked at start.
+    client_credentials: Credentials,
+    oauth2_credentials: Option<Credentials>,
     app: Arc<App>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -282,6 +310,68 @@ impl Simulator {
         &self.credentials
     }
 
+    /// A client builder pointed at this simulator, with its enterprise credentials (and SdkId,
+    /// if one is required) and its clock; every other setting is the client's default. Set
+    /// the retry policy, timeout, … as for the real service, then build.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tencent_meeting::{Instance, Operator};
+    /// use tencent_meeting_sim::{MeetingSpec, Simulator};
+    ///
+    /// let sim = Simulator::builder().start().await?;
+    /// let id = sim.create_meeting(MeetingSpec::new("alice"))?;
+    /// let client = sim.client_builder().build()?;
+    /// client
+    ///     .dismiss_meeting(&id)
+    ///     .operator(Operator::user_id("alice"))
+    ///     .instance(Instance::Pc)
+    ///     .reason_code(1)
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(sim.meeting(&id).map(|m| m.dismiss_count), Some(1));
+    /// # Ok(()) }
+    /// ```
+    pub fn client_builder(&self) -> ClientBuilder {
+        self.builder_with(self.client_credentials.clone())
+    }
+
+    /// A client builder pointed at this simulator with OAuth2.0 credentials: the first
+    /// accepted access token (in token order; with the demo credentials,
+    /// [`DEMO_ACCESS_TOKEN`](crate::DEMO_ACCESS_TOKEN) for
+    /// [`DEMO_OPEN_ID`](crate::DEMO_OPEN_ID)). [`SimError::NoOAuthToken`] when it accepts none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tencent_meeting::Instance;
+    /// use tencent_meeting_sim::{DEMO_OPEN_ID, MeetingSpec, Simulator};
+    ///
+    /// let sim = Simulator::builder().start().await?;
+    /// // OAuth2.0 callers may only end meetings created through OAuth2.0, by their open id.
+    /// let id = sim.create_meeting(MeetingSpec::new(DEMO_OPEN_ID).created_via_oauth())?;
+    /// let client = sim.oauth_client_builder()?.build()?;
+    /// // The operator defaults to the token's open id.
+    /// client.dismiss_meeting(&id).instance(Instance::Pc).reason_code(1).send().await?;
+    /// assert_eq!(sim.meeting(&id).map(|m| m.dismiss_count), Some(1));
+    /// # Ok(()) }
+    /// ```
+    pub fn oauth_client_builder(&self) -> Result<ClientBuilder, SimError> {
+        let credentials = self
+            .oauth2_credentials
+            .clone()
+            .ok_or(SimError::NoOAuthToken)?;
+        Ok(self.builder_with(credentials))
+    }
+
+    fn builder_with(&self, credentials: Credentials) -> ClientBuilder {
+        Client::builder()
+            .base_url(&self.base_url)
+            .credentials(credentials)
+            .clock(Arc::clone(&self.app.clock))
+    }
+
     /// The meeting `id` as the simulator holds it.
     pub fn meeting(&self, id: &str) -> Option<MeetingView> {
         self.app.store.get(id)
@@ -295,6 +385,14 @@ impl Simulator {
     /// Creates a meeting and returns its ID.
     pub fn create_meeting(&self, spec: MeetingSpec) -> Result<String, SimError> {
         self.app.store.create(spec, self.app.now_secs())
+    }
+
+    /// Starts the scheduled meeting `id` (`MEETING_STATE_INIT`; for a recurring meeting, its
+    /// current sub-meeting), as its host joining would: it can then be dismissed. Returns the
+    /// meeting as it now is. A meeting in any other state, or one whose code was reclaimed
+    /// while sub-meetings remained, cannot be started ([`SimError::NotStartable`]).
+    pub fn start_meeting(&self, id: &str) -> Result<MeetingView, SimError> {
+        self.app.store.start(id)
     }
 
     /// The counters so far.
@@ -314,16 +412,30 @@ impl Simulator {
         Ok(())
     }
 
+    /// The request quotas in force.
+    pub fn rate_limits(&self) -> RateLimits {
+        self.app.limiter.limits()
+    }
+
+    /// Replaces the request quotas and starts counting afresh.
+    pub fn set_rate_limits(&self, limits: RateLimits) -> Result<(), SimError> {
+        limits.validate().map_err(SimError::InvalidRateLimits)?;
+        self.app.limiter.set(limits);
+        Ok(())
+    }
+
     /// A banner for a CLI to print at start: where the simulator listens, the credentials it
     /// accepts, and the admin endpoints.
     pub fn describe(&self) -> String {
         format!(
             "Tencent Meeting simulator listening on {url}\n\
              {credentials}\n\
+             rate limits: {limits}\n\
              API:   POST {url}/v1/meetings/{{meetingId}}/dismiss, GET {url}/v1/meetings/{{meetingId}}\n\
-             admin: POST/GET {url}/_sim/meetings, GET {url}/_sim/meetings/{{id}}, GET {url}/_sim/stats, GET/POST {url}/_sim/faults",
+             admin: POST/GET {url}/_sim/meetings, GET {url}/_sim/meetings/{{id}}, POST {url}/_sim/meetings/{{id}}/start, GET {url}/_sim/stats, GET/POST {url}/_sim/faults, GET/POST {url}/_sim/rate-limits",
             url = self.base_url,
             credentials = self.credentials,
+            limits = self.rate_limits().describe(),
         )
     }
 

@@ -12,11 +12,12 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tencent_meeting::clock::Clock;
 
-use crate::api_error::{ApiError, codes};
+use crate::api_error::{self, ApiError, codes};
 use crate::auth::{Authenticator, RequestParts};
 use crate::body::{self, SimResponse};
-use crate::faults::{FailureKind, FaultState, Plan};
+use crate::faults::{FailureKind, FaultState, Operation, Target};
 use crate::handlers;
+use crate::lifecycle::Dismissal;
 use crate::params::{DismissParams, LookupParams};
 use crate::rate_limit::RateLimiter;
 use crate::replay::ReplayCache;
@@ -115,6 +116,21 @@ impl Route {
         }
     }
 
+    /// What fault rules scoped to an operation or a meeting ID see of it.
+    fn target(&self) -> Target<'_> {
+        match self {
+            Route::Dismiss(id) => Target {
+                operation: Some(Operation::Dismiss),
+                meeting_id: Some(id),
+            },
+            Route::Lookup(id) => Target {
+                operation: Some(Operation::Lookup),
+                meeting_id: Some(id),
+            },
+            Route::MethodNotAllowed | Route::NotFound => Target::default(),
+        }
+    }
+
     fn endpoint(&self) -> Endpoint {
         match self {
             Route::Dismiss(_) => Endpoint::Dismiss,
@@ -153,47 +169,17 @@ where
 {
     let route = Route::of(request.method(), request.uri().path());
     app.stats.request(route.endpoint());
-    let plan = app.faults.plan();
+    let plan = app.faults.plan(&route.target());
     if !plan.latency.is_zero() {
         tokio::time::sleep(plan.latency).await;
     }
-    let injected = match plan.failure {
-        Some(FailureKind::Drop) => {
-            app.stats.fault(FailureKind::Drop);
-            tracing::debug!(?route, "fault: dropping the connection");
-            return Err(DropConnection);
-        }
-        Some(kind @ FailureKind::Code41) => Some((
-            kind,
-            ApiError::new(codes::NETWORK_41, "network error, please retry"),
-        )),
-        Some(kind @ FailureKind::Code960000) => Some((
-            kind,
-            ApiError::new(
-                codes::NETWORK_960000,
-                "internal network error, please retry",
-            ),
-        )),
-        Some(kind @ FailureKind::RateLimit) => Some((
-            kind,
-            ApiError::new(
-                codes::RATE_LIMITED,
-                "too many requests this minute, please retry later",
-            ),
-        )),
-        Some(FailureKind::Html502) => {
-            app.stats.fault(FailureKind::Html502);
-            return Ok(body::html_502());
-        }
-        Some(FailureKind::Truncated) | None => None,
-    };
-    if let Some((kind, error)) = injected {
-        app.stats.fault(kind);
-        app.stats.error(error.code);
-        return Ok(body::error(&error));
+    if let Some(kind) = &plan.failure
+        && let Some(response) = injected(app, kind, &route)?
+    {
+        return Ok(response);
     }
     let is_dismiss = matches!(route, Route::Dismiss(_));
-    let result = handle(app, route, request, &plan).await;
+    let result = handle(app, route, request).await;
     let committed = is_dismiss && result.is_ok();
     let response = match result {
         Ok(response) => response,
@@ -209,19 +195,65 @@ where
         tokio::time::sleep(plan.latency_after_dismiss).await;
     }
     if plan.failure == Some(FailureKind::Truncated) {
-        app.stats.fault(FailureKind::Truncated);
+        app.stats.fault(&FailureKind::Truncated);
         return Ok(body::truncate(response));
     }
     Ok(response)
 }
 
-/// Reads, authenticates and handles an API request.
-async fn handle<B>(
+/// The answer an injected failure gives instead of handling the request (`None` for
+/// `truncated`, which handles it first), or the connection dropped.
+fn injected(
     app: &App,
-    route: Route,
-    request: Request<B>,
-    plan: &Plan,
-) -> Result<SimResponse, ApiError>
+    kind: &FailureKind,
+    route: &Route,
+) -> Result<Option<SimResponse>, DropConnection> {
+    let error = match kind {
+        FailureKind::Truncated => return Ok(None),
+        FailureKind::Drop => {
+            app.stats.fault(kind);
+            tracing::debug!(?route, "fault: dropping the connection");
+            return Err(DropConnection);
+        }
+        FailureKind::Html502 => {
+            app.stats.fault(kind);
+            return Ok(Some(body::html_502()));
+        }
+        FailureKind::Status(status) => {
+            app.stats.fault(kind);
+            // Validated to lie in 300..=599 when the faults were set.
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Ok(Some(body::response(status, "text/plain", Bytes::new())));
+        }
+        FailureKind::Code41 => ApiError::new(codes::NETWORK_41, "network error, please retry"),
+        FailureKind::Code960000 => ApiError::new(
+            codes::NETWORK_960000,
+            "internal network error, please retry",
+        ),
+        FailureKind::RateLimit => ApiError::new(
+            codes::RATE_LIMITED,
+            "too many requests this minute, please retry later",
+        ),
+        FailureKind::Api(api) => ApiError {
+            code: api.code,
+            new_code: api.new_code.resolve(api.code),
+            message: api
+                .message
+                .clone()
+                .unwrap_or_else(|| api_error::meaning_of(api.code).to_string()),
+            status: api
+                .status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or_else(|| api_error::status_of(api.code)),
+        },
+    };
+    app.stats.fault(kind);
+    app.stats.error(error.code);
+    Ok(Some(body::error(&error)))
+}
+
+/// Reads, authenticates and handles an API request.
+async fn handle<B>(app: &App, route: Route, request: Request<B>) -> Result<SimResponse, ApiError>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -254,20 +286,12 @@ where
         now,
         &app.replay,
     )?;
-    if let Some(limit) = plan.rate_limit_per_minute
-        && !app.limiter.allow(caller.rate_key(), limit, now)
-    {
-        return Err(ApiError::new(
-            codes::RATE_LIMITED,
-            format!("rate limit of {limit} requests a minute reached, please retry later"),
-        ));
-    }
+    app.limiter.check(caller.rate_key(), now)?;
     match route {
         Route::Dismiss(id) => {
             let params = DismissParams::parse(&body)?;
             let done = handlers::dismiss(&app.store, &caller, &id, &params)?;
-            app.stats.dismissal();
-            tracing::debug!(meeting_id = %id, ?done, "dismissed");
+            committed(app, &done);
             let answer: &'static [u8] = if app.empty_object_success { b"{}" } else { b"" };
             Ok(body::json(StatusCode::OK, Bytes::from_static(answer)))
         }
@@ -280,6 +304,13 @@ where
             Err(ApiError::new(codes::INVALID_PARAMETER, "no such API"))
         }
     }
+}
+
+/// Everything that follows a committed dismiss, before it is answered: the one place to hook
+/// what must see every meeting (or sub-meeting) a dismiss ended.
+fn committed(app: &App, done: &Dismissal) {
+    app.stats.dismissal();
+    tracing::debug!(?done, "dismissed");
 }
 
 /// Reads a whole body of at most `limit` bytes (HTTP 413 beyond).

@@ -12,10 +12,21 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::error::SimError;
-use crate::meeting::{MeetingSpec, MeetingView};
+use crate::meeting::{
+    MAX_GENERATED_SUB_MEETINGS, MeetingSpec, MeetingStatus, MeetingView, SubMeeting,
+};
 
 /// The longest meeting ID accepted (as in the spec).
 const MEETING_ID_MAX: usize = 32;
+/// Generated sub-meeting IDs: a shorter ID space than meeting IDs, as the service's.
+const SUB_MEETING_ID_DIGITS: usize = 10;
+const DAY_SECS: u64 = 24 * 3600;
+/// `operator_id_type` of a userid.
+pub(crate) const USERID: i32 = 1;
+/// `operator_id_type` of an open_id.
+pub(crate) const OPEN_ID: i32 = 2;
+/// `operator_id_type` of an ms_open_id.
+pub(crate) const MS_OPEN_ID: i32 = 4;
 
 /// All meetings.
 #[derive(Debug)]
@@ -55,10 +66,7 @@ impl MeetingStore {
             return Err(SimError::DuplicateMeeting(meeting_id));
         }
         for sub in &spec.sub_meetings {
-            if self.sub_meetings.contains_key(&sub.sub_meeting_id)
-                || self.meetings.contains_key(&sub.sub_meeting_id)
-                || sub.sub_meeting_id == meeting_id
-            {
+            if self.is_taken(&sub.sub_meeting_id) || sub.sub_meeting_id == meeting_id {
                 return Err(SimError::DuplicateMeeting(sub.sub_meeting_id.clone()));
             }
         }
@@ -74,11 +82,7 @@ impl MeetingStore {
             let start = start_time.parse::<u64>().unwrap_or(now_secs);
             start.saturating_add(3600).to_string()
         });
-        let current_sub_meeting_id = spec
-            .current_sub_meeting_id
-            .clone()
-            .or_else(|| spec.sub_meetings.first().map(|s| s.sub_meeting_id.clone()));
-        let view = MeetingView {
+        let mut view = MeetingView {
             meeting_id: meeting_id.clone(),
             meeting_code,
             subject: spec
@@ -90,28 +94,165 @@ impl MeetingStore {
             status: spec.status,
             start_time,
             end_time,
-            sub_meetings: spec.sub_meetings.clone(),
+            sub_meetings: Vec::new(),
+            unlisted_sub_meetings: Vec::new(),
+            past_sub_meetings: Vec::new(),
             has_more_sub_meeting: 0,
-            remain_sub_meetings: spec.remain_sub_meetings.unwrap_or(0),
-            current_sub_meeting_id,
+            remain_sub_meetings: 0,
+            omit_remain_sub_meetings: spec.omit_remain_sub_meetings,
+            current_sub_meeting_id: None,
             creator_userid: spec.creator_userid.clone(),
+            creator_id_type: spec.creator_id_type.unwrap_or(if spec.created_via_oauth {
+                OPEN_ID
+            } else {
+                USERID
+            }),
             created_via_oauth: spec.created_via_oauth,
             code_reclaimed: false,
             sub_meetings_blocked: false,
             dismiss_count: 0,
             last_dismiss: None,
         };
+        if view.is_recurring() {
+            self.lay_out_sub_meetings(&spec, &mut view)?;
+        }
         match self.meetings.entry(meeting_id.clone()) {
             Entry::Occupied(_) => return Err(SimError::DuplicateMeeting(meeting_id)),
             Entry::Vacant(slot) => {
+                for sub in view
+                    .past_sub_meetings
+                    .iter()
+                    .chain(&view.sub_meetings)
+                    .chain(&view.unlisted_sub_meetings)
+                {
+                    self.sub_meetings
+                        .insert(sub.sub_meeting_id.clone(), meeting_id.clone());
+                }
                 slot.insert(view);
             }
         }
-        for sub in &spec.sub_meetings {
-            self.sub_meetings
-                .insert(sub.sub_meeting_id.clone(), meeting_id.clone());
-        }
         Ok(meeting_id)
+    }
+
+    /// Splits a recurring meeting's sub-meetings into past, listed (the current one first) and
+    /// unlisted, generating those `remain_sub_meetings` asks for beyond the listed ones.
+    fn lay_out_sub_meetings(
+        &self,
+        spec: &MeetingSpec,
+        view: &mut MeetingView,
+    ) -> Result<(), SimError> {
+        let invalid = |m: String| Err(SimError::InvalidMeeting(m));
+        let current = match &spec.current_sub_meeting_id {
+            Some(id) => match spec
+                .sub_meetings
+                .iter()
+                .position(|s| &s.sub_meeting_id == id)
+            {
+                Some(i) if spec.sub_meetings[i].status == 0 => Some(i),
+                Some(_) => {
+                    return invalid(format!(
+                        "current_sub_meeting_id {id} names a deleted sub-meeting (status 1)"
+                    ));
+                }
+                None => {
+                    return invalid(format!(
+                        "current_sub_meeting_id {id} is not one of sub_meetings"
+                    ));
+                }
+            },
+            None => spec.sub_meetings.iter().position(|s| s.status == 0),
+        };
+        let (past, listed) = spec
+            .sub_meetings
+            .split_at(current.unwrap_or(spec.sub_meetings.len()));
+        view.past_sub_meetings = past.to_vec();
+        view.sub_meetings = listed.to_vec();
+        let listed_after = listed.iter().skip(1).filter(|s| s.status == 0).count();
+        let listed_after = u32::try_from(listed_after).unwrap_or(u32::MAX);
+        let remain = spec.remain_sub_meetings.unwrap_or(listed_after);
+        if remain < listed_after {
+            return invalid(format!(
+                "remain_sub_meetings ({remain}) is fewer than the {listed_after} sub-meetings listed after the current one"
+            ));
+        }
+        let live = matches!(view.status, MeetingStatus::Started | MeetingStatus::Init);
+        // A live recurring meeting always has a current sub-meeting: generate one if none is
+        // listed.
+        let need_current = u32::from(current.is_none() && (live || remain > 0));
+        let to_generate = remain - listed_after + need_current;
+        if to_generate > MAX_GENERATED_SUB_MEETINGS {
+            return invalid(format!(
+                "remain_sub_meetings ({remain}) exceeds the sub-meetings listed by more than {MAX_GENERATED_SUB_MEETINGS}"
+            ));
+        }
+        let mut generated = self.generated_sub_meetings(view, to_generate);
+        if need_current == 1 && !generated.is_empty() {
+            view.sub_meetings.insert(0, generated.remove(0));
+        }
+        view.unlisted_sub_meetings = generated;
+        view.refresh_sub_meeting_counts();
+        Ok(())
+    }
+
+    /// `count` sub-meetings with fresh IDs, a day apart after the last one known, each as long
+    /// as the meeting.
+    fn generated_sub_meetings(&self, view: &MeetingView, count: u32) -> Vec<SubMeeting> {
+        let start = |t: &str| t.parse::<u64>().ok();
+        let meeting_start = start(&view.start_time).unwrap_or(0);
+        let length = start(&view.end_time)
+            .map_or(3600, |end| end.saturating_sub(meeting_start))
+            .max(60);
+        let mut last = view
+            .past_sub_meetings
+            .iter()
+            .chain(&view.sub_meetings)
+            .filter_map(|s| start(&s.start_time))
+            .max()
+            .unwrap_or(meeting_start.saturating_sub(DAY_SECS));
+        let mut taken = std::collections::HashSet::new();
+        (0..count)
+            .map(|_| {
+                last = last.saturating_add(DAY_SECS);
+                let id = loop {
+                    let id = self.random_digits(SUB_MEETING_ID_DIGITS);
+                    let listed = view
+                        .past_sub_meetings
+                        .iter()
+                        .chain(&view.sub_meetings)
+                        .any(|s| s.sub_meeting_id == id);
+                    if !listed
+                        && !self.is_taken(&id)
+                        && id != view.meeting_id
+                        && taken.insert(id.clone())
+                    {
+                        break id;
+                    }
+                };
+                SubMeeting {
+                    sub_meeting_id: id,
+                    status: 0,
+                    start_time: last.to_string(),
+                    end_time: last.saturating_add(length).to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether a meeting or sub-meeting already has the ID `id`.
+    fn is_taken(&self, id: &str) -> bool {
+        self.meetings.contains_key(id) || self.sub_meetings.contains_key(id)
+    }
+
+    /// Starts the scheduled meeting `id` (a recurring meeting's current sub-meeting).
+    pub fn start(&self, id: &str) -> Result<MeetingView, SimError> {
+        match self.update(id, |m| m.start().map(|()| m.clone())) {
+            None => Err(SimError::UnknownMeeting(id.to_string())),
+            Some(Ok(view)) => Ok(view),
+            Some(Err(status)) => Err(SimError::NotStartable {
+                meeting_id: id.to_string(),
+                status,
+            }),
+        }
     }
 
     /// A copy of the meeting `id`.
@@ -182,6 +323,18 @@ fn check_spec(spec: &MeetingSpec) -> Result<(), SimError> {
             spec.meeting_kind
         ));
     }
+    if let Some(t) = spec.creator_id_type
+        && !matches!(t, USERID | OPEN_ID | MS_OPEN_ID)
+    {
+        return invalid(format!(
+            "creator_id_type must be 1 (userid), 2 (open_id) or 4 (ms_open_id), got {t}"
+        ));
+    }
+    if spec.created_via_oauth && spec.creator_id_type.is_some_and(|t| t != OPEN_ID) {
+        return invalid(
+            "creator_id_type must be 2 (open_id) for a meeting created through OAuth2.0".into(),
+        );
+    }
     if spec.meeting_type < 0 {
         return invalid(format!(
             "meeting_type must not be negative, got {}",
@@ -191,10 +344,11 @@ fn check_spec(spec: &MeetingSpec) -> Result<(), SimError> {
     if spec.meeting_type != 1
         && (!spec.sub_meetings.is_empty()
             || spec.remain_sub_meetings.is_some_and(|n| n > 0)
-            || spec.current_sub_meeting_id.is_some())
+            || spec.current_sub_meeting_id.is_some()
+            || spec.omit_remain_sub_meetings)
     {
         return invalid(
-            "sub_meetings, remain_sub_meetings and current_sub_meeting_id are for recurring meetings (meeting_type 1)"
+            "sub_meetings, remain_sub_meetings, omit_remain_sub_meetings and current_sub_meeting_id are for recurring meetings (meeting_type 1)"
                 .into(),
         );
     }

@@ -22,7 +22,7 @@ pub struct Stats {
     /// Error answers by `error_code` (injected 5xx and rate-limit faults included).
     pub errors_by_code: BTreeMap<i64, u64>,
     /// Injected faults by kind (`drop`, `code_41`, `code_960000`, `html_502`, `rate_limit`,
-    /// `truncated`).
+    /// `truncated`, `api`, `status`: [`crate::FailureKind::name`]).
     pub faults: BTreeMap<String, u64>,
 }
 
@@ -69,7 +69,7 @@ impl StatsCollector {
             .or_default() += 1;
     }
 
-    pub fn fault(&self, kind: FailureKind) {
+    pub fn fault(&self, kind: &FailureKind) {
         *self
             .faults
             .lock()

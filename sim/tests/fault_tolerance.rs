@@ -18,12 +18,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tencent_meeting::clock::{Clock, SystemClock};
-use tencent_meeting::{
-    ApiErrorKind, Client, Credentials, Dismissed, Error, Instance, Operator, RetryPolicy,
-};
+use tencent_meeting::{ApiErrorKind, Client, Dismissed, Error, Instance, Operator, RetryPolicy};
 use tencent_meeting_sim::{
-    FailureKind, Faults, MeetingSpec, MeetingStatus, MeetingView, Simulator, SimulatorBuilder,
-    Stats, codes,
+    FailureKind, Faults, MeetingSpec, MeetingStatus, MeetingView, RateLimits, Simulator,
+    SimulatorBuilder, Stats, codes,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -176,12 +174,10 @@ impl Rig {
     ) -> Self {
         let sim = builder.start().await.expect("the simulator starts");
         let tap = NonceTap::start(sim.addr()).await;
-        let c = sim.credentials();
-        let credentials =
-            Credentials::enterprise(&c.app_id, &c.secret_id, &c.secret_key).expect("credentials");
-        let client = Client::builder()
+        // Through the tap, which records every attempt's nonce.
+        let client = sim
+            .client_builder()
             .base_url(&tap.base_url)
-            .credentials(credentials)
             .retry(policy)
             .timeout(timeout)
             .clock(clock)
@@ -394,7 +390,7 @@ async fn an_answer_slower_than_the_timeout_times_out_every_attempt_and_ends_the_
     assert_eq!(stats.dismissals, 1, "{stats:?}");
     assert_eq!(
         stats.errors_by_code,
-        counts([(codes::NOT_IN_PROGRESS, 2)]),
+        counts([(codes::ALREADY_ENDED, 2)]),
         "the later attempts were refused, not replayed"
     );
     assert_no_auth_errors(&stats);
@@ -615,7 +611,7 @@ async fn rate_limited_190310_is_retried_and_recovers() {
     let rig = Rig::with_clock(
         Simulator::builder()
             .clock(clock.clone())
-            .faults(Faults::none().rate_limit_per_minute(1)),
+            .rate_limits(RateLimits::unlimited().per_minute(1)),
         policy(),
         Duration::from_secs(10),
         clock.clone(),
@@ -676,7 +672,7 @@ async fn a_timeout_after_the_server_dismissed_is_confirmed_on_retry() {
     rig.assert_attempts_on_the_wire(2);
     let stats = rig.sim.stats();
     assert_eq!((stats.dismiss_requests, stats.dismissals), (2, 1));
-    assert_eq!(stats.errors_by_code, counts([(codes::NOT_IN_PROGRESS, 1)]));
+    assert_eq!(stats.errors_by_code, counts([(codes::ALREADY_ENDED, 1)]));
     assert_no_auth_errors(&stats);
     let m = rig.view(&id);
     assert_eq!((m.status, m.dismiss_count), (MeetingStatus::Ended, 1));

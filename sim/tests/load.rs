@@ -12,8 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tencent_meeting::{Client, Credentials, Dismissed, Error, Instance, Operator, RetryPolicy};
-use tencent_meeting_sim::{Faults, MeetingSpec, MeetingStatus, Simulator, Stats, codes};
+use tencent_meeting::{Dismissed, Error, Instance, Operator, RetryPolicy};
+use tencent_meeting_sim::{
+    Faults, MeetingSpec, MeetingStatus, RateLimits, Simulator, Stats, codes,
+};
 use tokio::task::JoinSet;
 
 const ALICE: &str = "alice";
@@ -32,6 +34,8 @@ async fn dismiss_all(
     Vec<(String, Result<Dismissed, Error>)>,
 ) {
     let sim = Simulator::builder()
+        // Thousands of dismisses a second: far beyond the service's 300 a minute, on purpose.
+        .rate_limits(RateLimits::unlimited())
         .faults(faults)
         .start()
         .await
@@ -44,12 +48,8 @@ async fn dismiss_all(
             })
             .collect(),
     );
-    let c = sim.credentials();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .credentials(
-            Credentials::enterprise(&c.app_id, &c.secret_id, &c.secret_key).expect("credentials"),
-        )
+    let client = sim
+        .client_builder()
         .retry(retry)
         .timeout(Duration::from_secs(30))
         .build()

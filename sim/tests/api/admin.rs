@@ -136,7 +136,7 @@ async fn stats_count_requests_dismissals_and_errors() {
         ),
         (3, 3, 0, 1)
     );
-    assert_eq!(stats.errors_by_code.get(&codes::NOT_IN_PROGRESS), Some(&1));
+    assert_eq!(stats.errors_by_code.get(&codes::ALREADY_ENDED), Some(&1));
     assert_eq!(
         stats.errors_by_code.get(&codes::MEETING_NOT_FOUND),
         Some(&1)

@@ -23,13 +23,7 @@ pub async fn sim() -> Simulator {
 
 /// Enterprise credentials matching the simulator's (with its SdkId, if any).
 pub fn enterprise(sim: &Simulator) -> Credentials {
-    let c = sim.credentials();
-    let creds =
-        Credentials::enterprise(&c.app_id, &c.secret_id, &c.secret_key).expect("valid credentials");
-    match &c.sdk_id {
-        Some(sdk) => creds.with_sdk_id(sdk).expect("valid sdk id"),
-        None => creds,
-    }
+    Credentials::try_from(sim.credentials()).expect("valid credentials")
 }
 
 /// OAuth2.0 credentials for the demo token.
@@ -228,4 +222,44 @@ pub async fn admin_post(sim: &Simulator, path: &str, json: &str) -> Raw {
         json.as_bytes(),
     )
     .await
+}
+
+/// A clock a test moves by hand, shared by the simulator and its clients so both agree.
+#[derive(Debug)]
+pub struct SteppedClock(std::sync::atomic::AtomicU64);
+
+impl SteppedClock {
+    /// A clock at `unix_millis`.
+    pub fn at(unix_millis: u64) -> Arc<Self> {
+        Arc::new(Self(std::sync::atomic::AtomicU64::new(unix_millis)))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(
+            u64::try_from(by.as_millis()).expect("a short step"),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+}
+
+impl Clock for SteppedClock {
+    fn now_unix_millis(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A raw, signed look-up of `id` as `alice`, answering the one `meeting_info_list` entry.
+pub async fn lookup_json(sim: &Simulator, id: &str) -> serde_json::Value {
+    let raw = signed(
+        sim,
+        "GET",
+        &format!("/v1/meetings/{id}?userid=alice&instanceid=1"),
+        b"",
+    )
+    .await;
+    assert_eq!(raw.status, 200, "{:?}", String::from_utf8_lossy(&raw.body));
+    let json = raw.json();
+    assert_eq!(json["meeting_number"], 1);
+    json["meeting_info_list"][0].clone()
 }

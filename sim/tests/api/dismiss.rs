@@ -144,7 +144,7 @@ async fn a_sub_meeting_id_is_refused_naming_the_master_9002() {
 }
 
 #[tokio::test]
-async fn meetings_not_in_progress_are_refused() {
+async fn a_meeting_not_started_answers_otherwise_than_one_ended() {
     let sim = sim().await;
     let client = client(&sim, enterprise(&sim));
     let cancelled = create(
@@ -153,18 +153,114 @@ async fn meetings_not_in_progress_are_refused() {
     );
     let result = dismiss_as(&client, &cancelled, Operator::user_id(ALICE)).await;
     assert_eq!(api_code(result), codes::MEETING_CANCELLED);
-    for status in [
-        MeetingStatus::Init,
-        MeetingStatus::Ended,
-        MeetingStatus::Recycled,
-        MeetingStatus::Invalid,
-        MeetingStatus::Null,
-    ] {
+    // Over: ended, or its code reclaimed. "Already ended".
+    for status in [MeetingStatus::Ended, MeetingStatus::Recycled] {
         let id = create(&sim, MeetingSpec::new(ALICE).status(status));
         let result = dismiss_as(&client, &id, Operator::user_id(ALICE)).await;
-        assert_eq!(api_code(result), codes::NOT_IN_PROGRESS, "{status}");
-        assert_eq!(view(&sim, &id).dismiss_count, 0);
+        assert_eq!(api_code(result), codes::ALREADY_ENDED, "{status}");
     }
+    // Not started (or never): 9003, whose message says why; never "already ended", which a
+    // client could take for done.
+    for (status, says) in [
+        (MeetingStatus::Init, "has not started"),
+        (MeetingStatus::Null, "never started"),
+        (MeetingStatus::Invalid, "not a valid meeting"),
+    ] {
+        let id = create(&sim, MeetingSpec::new(ALICE).status(status));
+        match dismiss_as(&client, &id, Operator::user_id(ALICE)).await {
+            Err(Error::Api {
+                status: http,
+                code,
+                message,
+                ..
+            }) => {
+                assert_eq!((http, code), (400, codes::NOT_STARTED), "{status}");
+                assert!(message.contains(says), "{status}: {message}");
+                assert!(message.contains(status.as_str()), "{message}");
+            }
+            other => panic!("expected 9003 for {status}, got {other:?}"),
+        }
+        let m = view(&sim, &id);
+        assert_eq!((m.status, m.dismiss_count), (status, 0));
+    }
+    // Once started, the scheduled one can be dismissed.
+    let scheduled = create(&sim, MeetingSpec::new(ALICE).status(MeetingStatus::Init));
+    let started = sim
+        .start_meeting(&scheduled)
+        .expect("a scheduled meeting starts");
+    assert_eq!(started.status, MeetingStatus::Started);
+    dismiss_as(&client, &scheduled, Operator::user_id(ALICE))
+        .await
+        .expect("dismissed once started");
+}
+
+#[tokio::test]
+async fn operator_id_types_are_different_users() {
+    let sim = sim().await;
+    let client = client(&sim, enterprise(&sim));
+    let by_userid = create(&sim, MeetingSpec::new(ALICE));
+    let by_open_id = create(&sim, MeetingSpec::new(ALICE).creator_id_type(2));
+    let by_ms_open_id = create(&sim, MeetingSpec::new(ALICE).creator_id_type(4));
+    let as_open_id = Operator::open_id(ALICE);
+    let as_ms_open_id = Operator::ms_open_id(ALICE);
+    // Same ID, another kind of user: refused, naming both kinds.
+    for (id, operator, operator_kind, creator_kind) in [
+        (&by_userid, as_open_id.clone(), "an open_id", "a userid"),
+        (
+            &by_userid,
+            as_ms_open_id.clone(),
+            "an ms_open_id",
+            "a userid",
+        ),
+        (
+            &by_open_id,
+            Operator::user_id(ALICE),
+            "a userid",
+            "an open_id",
+        ),
+        (
+            &by_open_id,
+            Operator::operator_user_id(ALICE),
+            "a userid",
+            "an open_id",
+        ),
+        (
+            &by_open_id,
+            as_ms_open_id.clone(),
+            "an ms_open_id",
+            "an open_id",
+        ),
+        (
+            &by_ms_open_id,
+            as_open_id.clone(),
+            "an open_id",
+            "an ms_open_id",
+        ),
+    ] {
+        match dismiss_as(&client, id, operator).await {
+            Err(Error::Api { code, message, .. }) => {
+                assert_eq!(code, codes::NO_PERMISSION);
+                assert!(
+                    message.contains(operator_kind) && message.contains(creator_kind),
+                    "{message}"
+                );
+            }
+            other => panic!("expected 9042, got {other:?}"),
+        }
+        assert_eq!(view(&sim, id).dismiss_count, 0);
+    }
+    // The same kind and ID: accepted.
+    dismiss_as(&client, &by_userid, Operator::operator_user_id(ALICE))
+        .await
+        .expect("the userid");
+    dismiss_as(&client, &by_open_id, as_open_id)
+        .await
+        .expect("the open_id");
+    dismiss_as(&client, &by_ms_open_id, as_ms_open_id)
+        .await
+        .expect("the ms_open_id");
+    let record = view(&sim, &by_open_id).last_dismiss.expect("recorded");
+    assert_eq!(record.operator_id_type, Some(2));
 }
 
 #[tokio::test]
@@ -176,7 +272,7 @@ async fn a_second_dismiss_finds_the_meeting_ended() {
         .await
         .expect("dismissed");
     let again = dismiss_as(&client, &id, Operator::user_id(ALICE)).await;
-    assert_eq!(api_code(again), codes::NOT_IN_PROGRESS);
+    assert_eq!(api_code(again), codes::ALREADY_ENDED);
     assert_eq!(view(&sim, &id).dismiss_count, 1);
 }
 
@@ -233,8 +329,10 @@ async fn a_recurring_meeting_by_master_id_with_retrieve_code_0_keeps_its_code() 
         .send()
         .await
         .expect("dismissed");
+    // The current sub-meeting ended; the next one is scheduled (see recurring.rs).
     let m = view(&sim, &master);
-    assert_eq!(m.status, MeetingStatus::Ended);
+    assert_eq!(m.status, MeetingStatus::Init);
+    assert_eq!(m.current_sub_meeting_id.as_deref(), Some("1700086400"));
     assert!(!m.code_reclaimed && !m.sub_meetings_blocked);
 }
 
@@ -276,6 +374,7 @@ async fn reclaiming_a_recurring_meetings_code_blocks_its_sub_meetings() {
         .expect("accepted, as the service does");
     let m = view(&sim, &master);
     assert!(m.code_reclaimed && m.sub_meetings_blocked);
+    assert_eq!(m.status, MeetingStatus::Recycled);
 }
 
 #[tokio::test]

@@ -3,9 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tencent_meeting::clock::{Clock, FixedClock, SystemClock};
+use tencent_meeting::clock::SystemClock;
 use tencent_meeting::{Error, Instance, Operator, RetryPolicy};
-use tencent_meeting_sim::{FailureKind, Faults, MeetingSpec, MeetingStatus, Simulator, codes};
+use tencent_meeting_sim::{
+    ApiFailure, FailNext, FailureKind, Faults, MeetingSpec, MeetingStatus, Simulator, codes,
+};
 
 use crate::common::*;
 
@@ -176,8 +178,7 @@ async fn an_html_502_is_a_decode_error() {
 }
 
 #[tokio::test]
-async fn rate_limiting_answers_190310() {
-    // Injected.
+async fn an_injected_rate_limit_answers_190310() {
     let sim =
         start(Simulator::builder().faults(Faults::none().fail_next(1, FailureKind::RateLimit)))
             .await;
@@ -189,56 +190,7 @@ async fn rate_limiting_answers_190310() {
         }
         other => panic!("expected 190310, got {other:?}"),
     }
-
-    // A per-minute limit, with both clocks pinned inside one minute.
-    let instant = SystemClock.now_unix_millis() / 60_000 * 60_000 + 1_000;
-    let clock = Arc::new(FixedClock(instant));
-    let sim = start(
-        Simulator::builder()
-            .clock(clock.clone())
-            .faults(Faults::none().rate_limit_per_minute(2)),
-    )
-    .await;
-    let client = client_with(
-        &sim,
-        enterprise(&sim),
-        clock,
-        RetryPolicy::none(),
-        Duration::from_secs(10),
-    );
-    let ids: Vec<_> = (0..3)
-        .map(|_| create(&sim, MeetingSpec::new(ALICE)))
-        .collect();
-    dismiss_as(&client, &ids[0], Operator::user_id(ALICE))
-        .await
-        .expect("first");
-    dismiss_as(&client, &ids[1], Operator::user_id(ALICE))
-        .await
-        .expect("second");
-    assert_eq!(
-        api_code(dismiss_as(&client, &ids[2], Operator::user_id(ALICE)).await),
-        codes::RATE_LIMITED
-    );
-    assert_eq!(view(&sim, &ids[2]).status, MeetingStatus::Started);
-    // OAuth2.0 tokens are counted on their own.
-    let oauth_meeting = create(
-        &sim,
-        MeetingSpec::new(tencent_meeting_sim::DEMO_OPEN_ID).created_via_oauth(),
-    );
-    let oauth_client = client_with(
-        &sim,
-        oauth(),
-        Arc::new(FixedClock(instant)),
-        RetryPolicy::none(),
-        Duration::from_secs(10),
-    );
-    oauth_client
-        .dismiss_meeting(&oauth_meeting)
-        .instance(Instance::Pc)
-        .reason_code(1)
-        .send()
-        .await
-        .expect("another application's count");
+    assert_eq!(view(&sim, &id).status, MeetingStatus::Started);
 }
 
 #[tokio::test]
@@ -378,4 +330,210 @@ async fn faults_are_set_and_read_over_the_admin_api() {
         })
         .is_err()
     );
+}
+
+/// The `(status, code, new_code, message)` of an API error.
+fn api_error(result: Result<tencent_meeting::Dismissed, Error>) -> (u16, i64, Option<i64>, String) {
+    match result {
+        Err(Error::Api {
+            status,
+            code,
+            new_code,
+            message,
+            ..
+        }) => (status, code, new_code, message),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn any_code_is_injected_with_the_status_the_service_gives_it() {
+    let sim = sim().await;
+    sim.set_faults(
+        Faults::none()
+            .fail_next(1, FailureKind::api(codes::DAILY_LIMIT))
+            .fail_next(1, FailureKind::api(13001))
+            .fail_next(1, ApiFailure::new(9042).message("you shall not pass")),
+    )
+    .expect("valid");
+    let id = create(&sim, MeetingSpec::new(ALICE));
+    let client = client(&sim, enterprise(&sim));
+    let dismiss = || dismiss_as(&client, &id, Operator::user_id(ALICE));
+    let (status, code, new_code, message) = api_error(dismiss().await);
+    assert_eq!((status, code, new_code), (400, 190311, Some(190311)));
+    assert!(message.contains("daily"), "{message}");
+    // A failure inside the service is a 500, as the service answers 13001.
+    let (status, code, new_code, message) = api_error(dismiss().await);
+    assert_eq!((status, code, new_code), (500, 13001, Some(13001)));
+    assert!(message.contains("cache"), "{message}");
+    let (status, code, _, message) = api_error(dismiss().await);
+    assert_eq!(
+        (status, code, message.as_str()),
+        (400, 9042, "you shall not pass")
+    );
+    // Injected answers handle nothing.
+    assert_eq!(view(&sim, &id).status, MeetingStatus::Started);
+    dismiss().await.expect("the faults are used up");
+    let stats = sim.stats();
+    assert_eq!(stats.faults.get("api"), Some(&3));
+    assert_eq!(stats.errors_by_code.get(&13001), Some(&1));
+}
+
+#[tokio::test]
+async fn an_injected_status_and_new_code_are_sent_as_given() {
+    let sim = sim().await;
+    sim.set_faults(
+        Faults::none()
+            .fail_next(1, ApiFailure::new(13001).status(503))
+            .fail_next(1, ApiFailure::new(9042).new_code(10009042)),
+    )
+    .expect("valid");
+    let id = create(&sim, MeetingSpec::new(ALICE));
+    let client = client(&sim, enterprise(&sim));
+    let (status, code, new_code, _) =
+        api_error(dismiss_as(&client, &id, Operator::user_id(ALICE)).await);
+    assert_eq!((status, code, new_code), (503, 13001, Some(13001)));
+    let (status, code, new_code, _) =
+        api_error(dismiss_as(&client, &id, Operator::user_id(ALICE)).await);
+    assert_eq!((status, code, new_code), (400, 9042, Some(10009042)));
+}
+
+#[tokio::test]
+async fn an_injected_error_can_leave_new_error_code_out() {
+    let sim = sim().await;
+    sim.set_faults(Faults::none().fail_next(2, ApiFailure::new(190311).without_new_code()))
+        .expect("valid");
+    let id = create(&sim, MeetingSpec::new(ALICE));
+    let client = client(&sim, enterprise(&sim));
+    let (status, code, new_code, _) =
+        api_error(dismiss_as(&client, &id, Operator::user_id(ALICE)).await);
+    assert_eq!((status, code, new_code), (400, 190311, None));
+    // On the wire: JSON (no HTML), and no new_error_code at all.
+    let raw = signed(
+        &sim,
+        "POST",
+        &format!("/v1/meetings/{id}/dismiss"),
+        br#"{"userid":"alice","instanceid":1,"reason_code":1}"#,
+    )
+    .await;
+    assert_eq!(raw.status, 400);
+    assert_eq!(
+        raw.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let info = &raw.json()["error_info"];
+    assert_eq!(info["error_code"], 190311);
+    assert!(info.get("new_error_code").is_none(), "{info}");
+    assert!(!raw.trace().is_empty());
+}
+
+#[tokio::test]
+async fn a_bare_status_and_an_error_inside_200_are_injected_raw() {
+    let sim = sim().await;
+    sim.set_faults(
+        Faults::none()
+            .fail_next(1, FailureKind::Status(503))
+            .fail_next(1, ApiFailure::new(9003).status(200)),
+    )
+    .expect("valid");
+    let id = create(&sim, MeetingSpec::new(ALICE));
+    let uri = format!("/v1/meetings/{id}/dismiss");
+    let body = br#"{"userid":"alice","instanceid":1,"reason_code":1}"#;
+    // Only a status: no JSON, no HTML.
+    let raw = signed(&sim, "POST", &uri, body).await;
+    assert_eq!(raw.status, 503);
+    assert!(raw.body.is_empty(), "{:?}", raw.body);
+    assert!(raw.headers.get("content-type").is_none());
+    // HTTP 200 carrying error_info: a success status that is not a success.
+    let raw = signed(&sim, "POST", &uri, body).await;
+    assert_eq!(raw.status, 200);
+    assert_eq!(raw.json()["error_info"]["error_code"], 9003);
+    assert_eq!(view(&sim, &id).status, MeetingStatus::Started);
+    assert_eq!(sim.stats().faults.get("status"), Some(&1));
+    // A status no answer can carry, or one that would read as success, is refused.
+    for bad in [
+        FailureKind::Status(204),
+        ApiFailure::new(1).status(700).into(),
+    ] {
+        assert!(matches!(
+            sim.set_faults(Faults::none().fail_next(1, bad)),
+            Err(tencent_meeting_sim::SimError::InvalidFaults(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn an_injection_can_wait_for_one_operation_and_one_meeting() {
+    let sim = sim().await;
+    let target = create(&sim, MeetingSpec::new(ALICE));
+    let other = create(&sim, MeetingSpec::new(ALICE));
+    sim.set_faults(
+        Faults::none().fail_next_when(
+            FailNext::new(1, FailureKind::api(9042))
+                .dismiss_only()
+                .meeting(&target),
+        ),
+    )
+    .expect("valid");
+    let client = client(&sim, enterprise(&sim));
+    // A look-up of the target and a dismiss of another meeting pass it by.
+    client
+        .get_meeting(&target)
+        .operator(Operator::user_id(ALICE))
+        .instance(Instance::Pc)
+        .send()
+        .await
+        .expect("not a dismiss");
+    dismiss_as(&client, &other, Operator::user_id(ALICE))
+        .await
+        .expect("not the target");
+    assert_eq!(
+        api_code(dismiss_as(&client, &target, Operator::user_id(ALICE)).await),
+        9042
+    );
+    dismiss_as(&client, &target, Operator::user_id(ALICE))
+        .await
+        .expect("used up");
+}
+
+#[tokio::test]
+async fn any_error_is_injected_over_the_admin_api() {
+    let sim = sim().await;
+    let id = create(&sim, MeetingSpec::new(ALICE));
+    let set = admin_post(
+        &sim,
+        "/_sim/faults",
+        &format!(
+            r#"{{"fail_next":[{{"count":1,"with":{{"api":{{"code":190311,"new_code":null}}}},"operation":"dismiss","meeting_id":"{id}"}},
+                             {{"count":1,"with":{{"status":502}}}}]}}"#
+        ),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{:?}", set.json());
+    assert_eq!(set.json()["fail_next"][0]["with"]["api"]["code"], 190311);
+    let client = client(&sim, enterprise(&sim));
+    let (status, code, new_code, _) =
+        api_error(dismiss_as(&client, &id, Operator::user_id(ALICE)).await);
+    assert_eq!((status, code, new_code), (400, 190311, None));
+    let raw = signed(
+        &sim,
+        "GET",
+        &format!("/v1/meetings/{id}?userid=alice&instanceid=1"),
+        b"",
+    )
+    .await;
+    assert_eq!((raw.status, raw.body.len()), (502, 0));
+    for bad in [
+        r#"{"fail_next":[{"count":1,"with":{"api":{}}}]}"#,
+        r#"{"fail_next":[{"count":1,"with":{"api":{"code":1,"status":99}}}]}"#,
+        r#"{"fail_next":[{"count":1,"with":"drop","operation":"cancel"}]}"#,
+    ] {
+        assert_eq!(
+            admin_post(&sim, "/_sim/faults", bad).await.status,
+            400,
+            "{bad}"
+        );
+    }
 }

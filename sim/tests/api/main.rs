@@ -10,3 +10,5 @@ mod dismiss;
 mod faults;
 mod lookup;
 mod python_sdk;
+mod rate_limits;
+mod recurring;

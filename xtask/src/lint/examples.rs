@@ -1,10 +1,11 @@
-//! Example rules: every example (media type, parameter, header, schema) and every schema
-//! `default` is validated against its schema with the `jsonschema` crate.
+//! Value rules: every example (media type, parameter, header, schema), every schema `default`
+//! and every `enum` member is validated against its schema with the `jsonschema` crate; a value
+//! that the Rust type of its integer `format` cannot hold is `value-outside-format`.
 //!
 //! OAS 3.0 schemas are not JSON Schema, so each is converted first: component references become
 //! `$defs` entries (recursive schemas stay recursive), other local references are inlined,
 //! `nullable: true` adds `null` to `type` and `enum`, draft-04 boolean `exclusiveMinimum` becomes
-//! the numeric form, `int32`/`int64` become bounds, properties marked `readOnly`/`writeOnly` are
+//! the numeric form, integer formats become the bounds of the Rust type typify makes of them, properties marked `readOnly`/`writeOnly` are
 //! not required (an example may be a request or a response), and OAS-only keywords (`example`,
 //! `xml`, `discriminator`, ...) are dropped.
 
@@ -14,9 +15,10 @@ use std::rc::Rc;
 use jsonschema::{Draft, Validator};
 use serde_json::{Map, Value, json};
 
+use super::formats::integer_range;
 use super::rules::Rule;
 use super::schema_errors::explain;
-use super::yaml::{Node, join, pointer_tokens};
+use super::yaml::{Node, join, join_index, pointer_tokens};
 use super::{Ctx, Findings, Target};
 
 /// At most this many problems are reported for one example.
@@ -39,7 +41,7 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
                 &site.ptr,
                 example,
                 &join(&site.ptr, "example"),
-                Rule::ExampleInvalid,
+                Use::Example,
                 out,
             );
         }
@@ -49,7 +51,25 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
                 &site.ptr,
                 default,
                 &join(&site.ptr, "default"),
-                Rule::DefaultInvalid,
+                Use::Default,
+                out,
+            );
+        }
+        let enum_ptr = join(&site.ptr, "enum");
+        for (i, member) in site
+            .node
+            .get("enum")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            checker.validate(
+                site.node,
+                &site.ptr,
+                member,
+                &join_index(&enum_ptr, i),
+                Use::EnumMember,
                 out,
             );
         }
@@ -80,13 +100,44 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
     }
 }
 
+/// What a validated value is to its schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Use {
+    /// An example (of a schema, parameter, header or media type).
+    Example,
+    /// A schema's `default`.
+    Default,
+    /// A member of the schema's `enum`.
+    EnumMember,
+}
+
+impl Use {
+    fn noun(self) -> &'static str {
+        match self {
+            Use::Example => "example",
+            Use::Default => "default",
+            Use::EnumMember => "enum value",
+        }
+    }
+
+    /// The rule for a value that does not match its schema.
+    fn rule(self) -> Rule {
+        match self {
+            Use::Example => Rule::ExampleInvalid,
+            Use::Default => Rule::DefaultInvalid,
+            Use::EnumMember => Rule::EnumValueInvalid,
+        }
+    }
+}
+
 /// Converts schemas and compiles validators, each once per document.
 struct Checker<'c, 'a> {
     ctx: &'c Ctx<'a>,
     /// Converted component schemas by name, with the component names they refer to.
     converted: HashMap<String, (Value, Vec<String>)>,
-    /// Compiled validators by schema pointer (`None` when the schema cannot be compiled).
-    by_pointer: HashMap<String, Rc<Option<Validator>>>,
+    /// Compiled validators by schema pointer and whether `enum` was left out (`None` when the
+    /// schema cannot be compiled).
+    by_pointer: HashMap<(String, bool), Rc<Option<Validator>>>,
     /// The same validators by converted schema: many properties convert to the same schema
     /// (`{"type": "string"}`), and compiling is the expensive part.
     by_schema: HashMap<String, Rc<Option<Validator>>>,
@@ -104,7 +155,7 @@ impl<'a> Checker<'_, 'a> {
     ) {
         if let Some(example) = owner.get("example") {
             let ptr = join(owner_ptr, "example");
-            self.validate(schema, schema_ptr, example, &ptr, Rule::ExampleInvalid, out);
+            self.validate(schema, schema_ptr, example, &ptr, Use::Example, out);
         }
         let examples_ptr = join(owner_ptr, "examples");
         for e in owner
@@ -123,7 +174,7 @@ impl<'a> Checker<'_, 'a> {
                     schema_ptr,
                     value,
                     &join(&ptr, "value"),
-                    Rule::ExampleInvalid,
+                    Use::Example,
                     out,
                 );
             }
@@ -137,27 +188,25 @@ impl<'a> Checker<'_, 'a> {
         schema_ptr: &str,
         value: &Node,
         value_ptr: &str,
-        rule: Rule,
+        used_as: Use,
         out: &mut Findings,
     ) {
         let Some((_, resolved_ptr)) = self.ctx.deref(schema, schema_ptr) else {
             return;
         };
-        let validator = match self.by_pointer.get(&resolved_ptr) {
+        // An enum member is checked against the rest of its schema.
+        let without_enum = used_as == Use::EnumMember;
+        let key = (resolved_ptr.clone(), without_enum);
+        let validator = match self.by_pointer.get(&key) {
             Some(v) => Rc::clone(v),
             None => {
-                let v = self.compile(&resolved_ptr);
-                self.by_pointer.insert(resolved_ptr.clone(), Rc::clone(&v));
+                let v = self.compile(&resolved_ptr, without_enum);
+                self.by_pointer.insert(key, Rc::clone(&v));
                 v
             }
         };
         let Some(validator) = validator.as_ref() else {
             return;
-        };
-        let what = if rule == Rule::DefaultInvalid {
-            "default"
-        } else {
-            "example"
         };
         let instance = value.to_json();
         let mut seen = HashSet::new();
@@ -166,28 +215,59 @@ impl<'a> Checker<'_, 'a> {
                 if seen.len() == MAX_PROBLEMS {
                     return;
                 }
-                let ptr = format!("{value_ptr}{}", problem.pointer);
-                if seen.insert((ptr.clone(), problem.message.clone())) {
-                    out.add(
-                        rule,
-                        ptr,
+                let (rule, message) = if problem.outside_format {
+                    (
+                        Rule::ValueOutsideFormat,
                         format!(
-                            "{what} does not match its schema ({resolved_ptr}): {}",
+                            "{} {}: change the value or the format ({resolved_ptr})",
+                            used_as.noun(),
                             problem.message
                         ),
-                    );
+                    )
+                } else {
+                    match used_as {
+                        // A member of the wrong type is `enum-type-mismatch`.
+                        Use::EnumMember if problem.is_type => continue,
+                        Use::EnumMember => (
+                            used_as.rule(),
+                            format!(
+                                "enum value is not allowed by its own schema: {}; drop the value or fix the schema",
+                                problem.message
+                            ),
+                        ),
+                        Use::Example | Use::Default => (
+                            used_as.rule(),
+                            format!(
+                                "{} does not match its schema ({resolved_ptr}): {}",
+                                used_as.noun(),
+                                problem.message
+                            ),
+                        ),
+                    }
+                };
+                let ptr = format!("{value_ptr}{}", problem.pointer);
+                if seen.insert((ptr.clone(), message.clone())) {
+                    out.add(rule, ptr, message);
                 }
             }
         }
     }
 
     /// Builds (or finds) the validator of the schema at `ptr`.
-    fn compile(&mut self, ptr: &str) -> Rc<Option<Validator>> {
+    fn compile(&mut self, ptr: &str, without_enum: bool) -> Rc<Option<Validator>> {
         let Some(source) = self.ctx.json.pointer(ptr) else {
             return Rc::new(None);
         };
         let mut names = Vec::new();
-        let mut root = convert(self.ctx, source, &mut names, 0);
+        let mut root = if without_enum {
+            let mut source = source.clone();
+            if let Some(obj) = source.as_object_mut() {
+                obj.remove("enum");
+            }
+            convert(self.ctx, &source, &mut names, 0)
+        } else {
+            convert(self.ctx, source, &mut names, 0)
+        };
         // Bring in every component the schema reaches, directly or not.
         let mut defs = Map::new();
         let mut queue = names;
@@ -342,16 +422,20 @@ fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> 
             out.insert(key.into(), s.clone());
         }
     }
-    if ty == Some("integer") {
-        let (lo, hi) = match obj.get("format").and_then(Value::as_str) {
-            Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
-            Some("int64") => (i64::MIN, i64::MAX),
-            _ => (0, -1),
-        };
-        if lo <= hi {
-            out.entry("minimum").or_insert(json!(lo));
-            out.entry("maximum").or_insert(json!(hi));
-        }
+    if ty == Some("integer")
+        && let Some((_, lo, hi)) = obj
+            .get("format")
+            .and_then(Value::as_str)
+            .and_then(integer_range)
+    {
+        // The range of the Rust type the format becomes, kept apart under `then` (which OAS 3.0
+        // schemas never have) so that `value-outside-format` can tell it from the schema's own
+        // bounds.
+        out.insert("if".into(), Value::Bool(true));
+        out.insert(
+            "then".into(),
+            json!({"minimum": integer_value(lo), "maximum": integer_value(hi)}),
+        );
     }
 
     let properties = obj.get("properties").and_then(Value::as_object);
@@ -409,6 +493,15 @@ fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> 
     Value::Object(out)
 }
 
+/// An integer bound as a JSON number (every format's range fits in i64 or u64).
+fn integer_value(v: i128) -> Value {
+    match (i64::try_from(v), u64::try_from(v)) {
+        (Ok(v), _) => json!(v),
+        (_, Ok(v)) => json!(v),
+        _ => Value::Null,
+    }
+}
+
 /// Follows local references from a JSON schema value (for `readOnly` look-ups).
 fn resolve_json<'v>(ctx: &'v Ctx, mut v: &'v Value) -> Option<&'v Value> {
     for _ in 0..8 {
@@ -425,7 +518,69 @@ fn resolve_json<'v>(ctx: &'v Ctx, mut v: &'v Value) -> Option<&'v Value> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{fires, schema_doc};
     use super::*;
+
+    #[test]
+    fn enum_values_against_their_schema() {
+        let rule = Rule::EnumValueInvalid;
+        for bad in [
+            "{type: string, maxLength: 3, enum: [abc, abcd]}",
+            "{type: string, pattern: '^[a-z]+$', enum: [abc, A1]}",
+            "{type: integer, minimum: 1, enum: [1, 0]}",
+        ] {
+            assert_eq!(
+                fires(&schema_doc(bad), rule),
+                vec!["/components/schemas/S/enum/1"],
+                "{bad}"
+            );
+        }
+        for good in [
+            "{type: string, maxLength: 3, enum: [abc, ab]}",
+            "{type: string, nullable: true, minLength: 1, enum: [a, null]}",
+            // A member of the wrong type is `enum-type-mismatch`'s.
+            "{type: integer, minimum: 1, enum: [1, x]}",
+        ] {
+            assert!(fires(&schema_doc(good), rule).is_empty(), "{good}");
+        }
+    }
+
+    #[test]
+    fn values_outside_their_format() {
+        let rule = Rule::ValueOutsideFormat;
+        for (bad, at) in [
+            (
+                "{type: integer, format: int32, enum: [1, 3000000000]}",
+                "enum/1",
+            ),
+            ("{type: integer, format: uint8, default: 256}", "default"),
+            ("{type: integer, format: uint32, example: -1}", "example"),
+            (
+                "{type: object, properties: {n: {type: integer, format: int16}}, example: {n: 40000}}",
+                "example/n",
+            ),
+        ] {
+            assert_eq!(
+                fires(&schema_doc(bad), rule),
+                vec![format!("/components/schemas/S/{at}")],
+                "{bad}"
+            );
+            assert!(
+                fires(&schema_doc(bad), Rule::DefaultInvalid).is_empty()
+                    && fires(&schema_doc(bad), Rule::ExampleInvalid).is_empty()
+                    && fires(&schema_doc(bad), Rule::EnumValueInvalid).is_empty(),
+                "{bad}: reported twice"
+            );
+        }
+        for good in [
+            "{type: integer, format: int32, enum: [1, 2147483647], default: -2147483648}",
+            "{type: integer, format: int64, example: 9223372036854775807}",
+            "{type: integer, format: uint64, example: 18446744073709551615}",
+            "{type: string, format: int32, example: '3000000000'}",
+        ] {
+            assert!(fires(&schema_doc(good), rule).is_empty(), "{good}");
+        }
+    }
 
     #[test]
     fn def_refs_are_escaped() {

@@ -1,13 +1,18 @@
 //! `cargo xtask lint [SPEC...]`: the project's OpenAPI linter.
 //!
 //! Each spec is parsed into a position-keeping YAML tree ([`yaml`]), walked once ([`walk`]), and
-//! checked by the rule families: [`structure`], [`paths`], [`schemas`], [`examples`], [`docs`] and
+//! checked by the rule families: [`structure`], [`paths`], [`schemas`], [`contradictions`],
+//! [`examples`], [`formats`], [`collisions`] (with Rust names from [`naming`]), [`docs`] and
 //! [`project`]. Every rule is declared in [`rules`] with its name and severity; findings carry a
 //! JSON pointer, from which [`report`] derives the line. Exit code: 0 without error findings,
 //! 1 with any, 2 when a file cannot be read or parsed.
 
+mod collisions;
+mod contradictions;
 mod docs;
 mod examples;
+mod formats;
+mod naming;
 mod paths;
 mod project;
 mod report;
@@ -284,7 +289,10 @@ pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, y
     structure::check(&ctx, &mut out);
     paths::check(&ctx, &mut out);
     schemas::check(&ctx, &mut out);
+    contradictions::check(&ctx, &mut out);
     examples::check(&ctx, &mut out);
+    formats::check(&ctx, &mut out);
+    collisions::check(&ctx, &mut out);
     docs::check(&ctx, &mut out);
     project::check(&ctx, &mut out);
     if version == project::Version::V30
@@ -298,12 +306,18 @@ pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, y
 }
 
 /// Drops duplicates and the schema findings that a dedicated rule already reports better at
-/// the same place (the version pattern, an empty path key), then fills in positions.
+/// the same place (the version pattern, an empty path key, an empty enum), then fills in
+/// positions.
 fn finish(root: &Node, out: Findings) -> Vec<Finding> {
     let specific: HashSet<&str> = out
         .0
         .iter()
-        .filter(|f| matches!(f.rule, Rule::OpenapiVersion | Rule::PathEmpty))
+        .filter(|f| {
+            matches!(
+                f.rule,
+                Rule::OpenapiVersion | Rule::PathEmpty | Rule::EnumEmpty
+            )
+        })
         .map(|f| f.pointer.as_str())
         .collect();
     let mut seen = HashSet::new();
@@ -320,6 +334,30 @@ fn finish(root: &Node, out: Findings) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Helpers for the rule families' unit tests.
+#[cfg(test)]
+pub mod test_support {
+    use super::{Rule, lint_source};
+
+    /// A minimal document whose operation returns the component schema `S`, written as
+    /// `schema` (YAML flow style).
+    pub fn schema_doc(schema: &str) -> String {
+        format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /s:\n    get:\n      operationId: getS\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: '#/components/schemas/S'}}\ncomponents:\n  schemas:\n    S: {schema}\n"
+        )
+    }
+
+    /// The pointers at which `rule` fires on `src`.
+    pub fn fires(src: &str, rule: Rule) -> Vec<String> {
+        lint_source(src, None)
+            .expect("the test document parses")
+            .into_iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.pointer)
+            .collect()
+    }
 }
 
 #[cfg(test)]

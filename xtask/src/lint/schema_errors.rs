@@ -8,6 +8,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, paths::Location};
 use serde_json::Value;
 
+use super::formats::INTEGER_FORMATS;
 use super::yaml::join;
 
 /// One readable problem: the instance pointer (relative to the validated value) and a message.
@@ -18,16 +19,23 @@ pub struct Problem {
     pub message: String,
     /// Whether the value has the wrong JSON type (other errors at the same place are noise).
     pub is_type: bool,
+    /// Whether the value is outside the range of its integer format's Rust type (the bounds
+    /// the example checks put under `then`).
+    pub outside_format: bool,
 }
 
 /// Explains one error (several problems for an unknown-fields error).
 pub fn explain(err: &ValidationError<'_>) -> Vec<Problem> {
     let pointer = err.instance_path().as_str().to_string();
     let is_type = matches!(err.kind(), ValidationErrorKind::Type { .. });
+    let schema_path = err.schema_path().as_str();
+    let outside_format =
+        schema_path.ends_with("/then/minimum") || schema_path.ends_with("/then/maximum");
     let problem = |pointer: String, message: String| Problem {
         pointer,
         message,
         is_type,
+        outside_format,
     };
     let instance = err.instance();
     let message = match err.kind() {
@@ -98,6 +106,18 @@ pub fn explain(err: &ValidationError<'_>) -> Vec<Problem> {
         ValidationErrorKind::MaxLength { limit } => {
             format!("{} is longer than {limit} character(s)", preview(instance))
         }
+        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::Maximum { limit }
+            if outside_format =>
+        {
+            format!(
+                "{} does not fit {}",
+                preview(instance),
+                format_type(
+                    limit,
+                    matches!(err.kind(), ValidationErrorKind::Minimum { .. })
+                )
+            )
+        }
         ValidationErrorKind::Minimum { limit } => {
             format!("{} is less than the minimum {limit}", preview(instance))
         }
@@ -139,6 +159,28 @@ pub fn explain(err: &ValidationError<'_>) -> Vec<Problem> {
         _ => err.to_string(),
     };
     vec![problem(pointer, message)]
+}
+
+/// The Rust type(s) of the integer formats whose range ends at `limit`, for messages.
+fn format_type(limit: &Value, is_minimum: bool) -> String {
+    let limit = limit
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| limit.as_u64().map(i128::from));
+    let mut types: Vec<&str> = INTEGER_FORMATS
+        .iter()
+        .filter(|(_, _, lo, hi)| Some(if is_minimum { *lo } else { *hi }) == limit)
+        .map(|(_, ty, ..)| *ty)
+        .collect();
+    types.dedup();
+    let bound = if is_minimum { "least" } else { "greatest" };
+    match limit {
+        Some(limit) => format!(
+            "`{}`, the Rust type of its `format` (its {bound} value is {limit})",
+            types.join("`/`")
+        ),
+        None => "the Rust type of its `format`".to_string(),
+    }
 }
 
 /// The alternative of a failed `oneOf`/`anyOf` that came closest: not rejected for its type

@@ -116,24 +116,49 @@ fn required(ctx: &Ctx, i: usize, out: &mut Findings) {
     {
         return;
     }
+    // `additionalProperties: false` rejects every property but its own schema's `properties`,
+    // even one a composition defines: requiring such a property makes the schema unsatisfiable.
+    let closed = site
+        .node
+        .get("additionalProperties")
+        .and_then(Node::as_bool)
+        == Some(false);
     let mut defined = HashSet::new();
-    collect_properties(ctx, site.node, &site.ptr, &mut defined, 0);
-    // A member of `allOf` may require what its parent or a sibling defines.
-    if let Some(parent) = site
-        .composition_parent
-        .and_then(|p| ctx.index.schemas.get(p))
-    {
-        collect_properties(ctx, parent.node, &parent.ptr, &mut defined, 0);
+    if closed {
+        for e in site
+            .node
+            .get("properties")
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+        {
+            defined.insert(e.key.clone());
+        }
+    } else {
+        collect_properties(ctx, site.node, &site.ptr, &mut defined, 0);
+        // A member of `allOf` may require what its parent or a sibling defines.
+        if let Some(parent) = site
+            .composition_parent
+            .and_then(|p| ctx.index.schemas.get(p))
+        {
+            collect_properties(ctx, parent.node, &parent.ptr, &mut defined, 0);
+        }
     }
     let required_ptr = join(&site.ptr, "required");
     for (j, name) in names.iter().enumerate() {
         if let Some(name) = name.as_str()
             && !defined.contains(name)
         {
+            let message = if closed {
+                format!(
+                    "required property `{name}` is not in this schema's `properties`, and `additionalProperties: false` forbids it: no object satisfies this schema; add it to `properties` here"
+                )
+            } else {
+                format!("required property `{name}` is not defined in `properties`")
+            };
             out.add(
                 Rule::RequiredUndefined,
                 join_index(&required_ptr, j),
-                format!("required property `{name}` is not defined in `properties`"),
+                message,
             );
         }
     }
@@ -213,6 +238,14 @@ const FORMAT_TYPES: &[(&str, &[&str])] = &[
     ("uri", &["string"]),
 ];
 
+/// Whether `format` is a standard format that does not fit `type: ty` (a `keyword-type-mismatch`).
+pub fn format_misfits(ty: &str, format: &str) -> bool {
+    FORMAT_TYPES
+        .iter()
+        .find(|(f, _)| *f == format)
+        .is_some_and(|(_, types)| !types.contains(&ty))
+}
+
 /// `keyword-type-mismatch`.
 fn keywords_fit(site: &SchemaSite, ty: &str, out: &mut Findings) {
     if !matches!(
@@ -246,8 +279,7 @@ fn keywords_fit(site: &SchemaSite, ty: &str, out: &mut Findings) {
         }
     }
     if let Some(format) = site.node.str_at("format")
-        && let Some((_, types)) = FORMAT_TYPES.iter().find(|(f, _)| *f == format)
-        && !types.contains(&ty)
+        && format_misfits(ty, format)
     {
         out.add(
             Rule::KeywordTypeMismatch,
@@ -267,5 +299,25 @@ fn article(type_name: &str) -> String {
         "integer" | "array" | "object" => format!("an {type_name}"),
         "null" => "null".to_string(),
         _ => format!("a {type_name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{fires, schema_doc};
+    use super::*;
+
+    #[test]
+    fn required_in_a_closed_object() {
+        // A closed member cannot require what only its sibling defines.
+        let bad = "{allOf: [{type: object, properties: {a: {type: string}}}, {type: object, additionalProperties: false, required: [a], properties: {b: {type: string}}}]}";
+        assert_eq!(
+            fires(&schema_doc(bad), Rule::RequiredUndefined),
+            vec!["/components/schemas/S/allOf/1/required/0"]
+        );
+        let open = "{allOf: [{type: object, properties: {a: {type: string}}}, {type: object, required: [a], properties: {b: {type: string}}}]}";
+        assert!(fires(&schema_doc(open), Rule::RequiredUndefined).is_empty());
+        let closed = "{type: object, additionalProperties: false, required: [a], properties: {a: {type: string}}}";
+        assert!(fires(&schema_doc(closed), Rule::RequiredUndefined).is_empty());
     }
 }

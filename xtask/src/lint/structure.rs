@@ -1,5 +1,6 @@
-//! Structure rules: the OAS 3.0 JSON Schema, references, operation ids, parameters, responses,
-//! servers, security requirements and unused components.
+//! Structure rules: the OAS 3.0 JSON Schema, references, operation ids, parameters (and the
+//! header parameters OpenAPI ignores), responses, servers and their variables, security
+//! requirements and unused components.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::OnceLock;
@@ -284,6 +285,7 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
     duplicate_parameters(ctx, out);
     responses(ctx, out);
     servers(ctx, out);
+    ignored_headers(ctx, out);
     security(ctx, out);
     unused_components(ctx, out);
 }
@@ -508,16 +510,105 @@ fn servers(ctx: &Ctx, out: &mut Findings) {
             );
         }
         for (i, server) in items.iter().enumerate() {
+            let server_ptr = join_index(&ptr, i);
             if let Some(url) = server.str_at("url")
                 && url.len() > 1
                 && url.ends_with('/')
             {
                 out.add(
                     Rule::ServerTrailingSlash,
-                    join(&join_index(&ptr, i), "url"),
+                    join(&server_ptr, "url"),
                     format!("server URL `{url}` ends with `/`"),
                 );
             }
+            server_variables(server, &server_ptr, out);
+        }
+    }
+}
+
+/// The `{name}`s of a server URL template.
+fn url_variables(url: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = url;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start + 1..].find('}') else {
+            break;
+        };
+        names.push(&rest[start + 1..start + 1 + len]);
+        rest = &rest[start + 1 + len + 1..];
+    }
+    names
+}
+
+/// `server-variable-undefined`, `server-variable-unused`.
+fn server_variables(server: &Node, server_ptr: &str, out: &mut Findings) {
+    let Some(url) = server.str_at("url") else {
+        return;
+    };
+    let used = url_variables(url);
+    let variables = server
+        .get("variables")
+        .and_then(Node::as_map)
+        .unwrap_or_default();
+    for name in &used {
+        if !variables.iter().any(|v| v.key == *name) {
+            out.add(
+                Rule::ServerVariableUndefined,
+                join(server_ptr, "url"),
+                format!(
+                    "server URL `{url}` uses `{{{name}}}`, which `variables` does not define: add `variables: {{{name}: {{default: ...}}}}` or write the value in the URL"
+                ),
+            );
+        }
+    }
+    let variables_ptr = join(server_ptr, "variables");
+    for v in variables {
+        if !used.contains(&v.key.as_str()) {
+            out.add(
+                Rule::ServerVariableUnused,
+                join(&variables_ptr, &v.key),
+                format!(
+                    "server variable `{}` is not used in the URL `{url}`: add `{{{}}}` to the URL or drop the variable",
+                    v.key, v.key
+                ),
+            );
+        }
+    }
+}
+
+/// `header-parameter-ignored`: header parameters (and headers) that OpenAPI 3.0 says are ignored,
+/// because other fields describe them.
+fn ignored_headers(ctx: &Ctx, out: &mut Findings) {
+    for p in &ctx.index.parameters {
+        let (Some("header"), Some(name)) = (p.node.str_at("in"), p.node.str_at("name")) else {
+            continue;
+        };
+        let instead = match name.to_ascii_lowercase().as_str() {
+            "accept" => "the responses' `content` media types",
+            "content-type" => "`requestBody.content`",
+            "authorization" => "`components.securitySchemes` and `security`",
+            _ => continue,
+        };
+        out.add(
+            Rule::HeaderParameterIgnored,
+            join(&p.ptr, "name"),
+            format!(
+                "OpenAPI 3.0 ignores a header parameter named `{name}`: describe it with {instead} and drop the parameter"
+            ),
+        );
+    }
+    for h in &ctx.index.headers {
+        let Some(name) = pointer_tokens(&h.ptr).last() else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("content-type") {
+            out.add(
+                Rule::HeaderParameterIgnored,
+                h.ptr.clone(),
+                format!(
+                    "OpenAPI 3.0 ignores a header named `{name}` here: the media type key of `content` is the Content-Type; drop the header"
+                ),
+            );
         }
     }
 }
@@ -666,7 +757,57 @@ fn unused_components(ctx: &Ctx, out: &mut Findings) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::fires;
     use super::*;
+
+    fn server_doc(server: &str) -> String {
+        format!(
+            "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\nservers:\n  - {server}\npaths: {{}}\n"
+        )
+    }
+
+    #[test]
+    fn server_variables() {
+        let undefined = server_doc(
+            "{url: 'https://{region}.example.com/{version}', variables: {region: {default: eu}}}",
+        );
+        assert_eq!(
+            fires(&undefined, Rule::ServerVariableUndefined),
+            vec!["/servers/0/url"]
+        );
+        assert!(fires(&undefined, Rule::ServerVariableUnused).is_empty());
+        let unused = server_doc("{url: 'https://example.com', variables: {region: {default: eu}}}");
+        assert_eq!(
+            fires(&unused, Rule::ServerVariableUnused),
+            vec!["/servers/0/variables/region"]
+        );
+        let good =
+            server_doc("{url: 'https://{region}.example.com', variables: {region: {default: eu}}}");
+        assert!(fires(&good, Rule::ServerVariableUndefined).is_empty());
+        assert!(fires(&good, Rule::ServerVariableUnused).is_empty());
+    }
+
+    #[test]
+    fn ignored_header_parameters() {
+        let doc = |name: &str| {
+            format!(
+                "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /a:\n    get:\n      operationId: a\n      parameters:\n        - {{name: {name}, in: header, schema: {{type: string}}}}\n      responses:\n        '204':\n          description: ok\n          headers:\n            X-Trace: {{schema: {{type: string}}}}\n"
+            )
+        };
+        for name in ["Accept", "content-type", "Authorization"] {
+            assert_eq!(
+                fires(&doc(name), Rule::HeaderParameterIgnored),
+                vec!["/paths/~1a/get/parameters/0/name"],
+                "{name}"
+            );
+        }
+        assert!(fires(&doc("X-Request-Id"), Rule::HeaderParameterIgnored).is_empty());
+        let response_header = doc("X-Request-Id").replace("X-Trace", "Content-Type");
+        assert_eq!(
+            fires(&response_header, Rule::HeaderParameterIgnored),
+            vec!["/paths/~1a/get/responses/204/headers/Content-Type"]
+        );
+    }
 
     #[test]
     fn oas_schema_compiles() {
