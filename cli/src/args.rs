@@ -152,9 +152,10 @@ pub struct DismissArgs {
     #[arg(long, value_enum, conflicts_with = "lookup")]
     pub kind: Option<KindArg>,
 
-    /// With --kind recurring: how many sub-meetings are still to come.
-    #[arg(long, default_value_t = 0)]
-    pub remaining_sub_meetings: u32,
+    /// With --kind recurring: how many sub-meetings are still to come (not given: unknown, so
+    /// --retrieve-code needs --force-retrieve-code).
+    #[arg(long)]
+    pub remaining_sub_meetings: Option<u32>,
 
     /// Look the meeting up first and apply the rules of its kind and status.
     #[arg(long)]
@@ -209,9 +210,7 @@ impl DismissArgs {
         self.kind.map(|k| match k {
             KindArg::OneTime => MeetingKind::OneTime,
             KindArg::Quick => MeetingKind::Quick,
-            KindArg::Recurring => MeetingKind::Recurring {
-                remaining_sub_meetings: self.remaining_sub_meetings,
-            },
+            KindArg::Recurring => MeetingKind::recurring(self.remaining_sub_meetings),
         })
     }
 
@@ -282,7 +281,7 @@ pub struct SignArgs {
 }
 
 fn parse_instance(s: &str) -> Result<Instance, String> {
-    s.parse::<Instance>().map_err(|e| e.rule)
+    s.parse::<Instance>().map_err(|e| e.rule().to_string())
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {

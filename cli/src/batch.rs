@@ -104,13 +104,15 @@ fn meeting_id_of(line: &str) -> Option<&str> {
     (!id.is_empty()).then_some(id)
 }
 
-/// The more serious of two outcomes: transport (3) > API (1) > validation (2) > success.
+/// The more serious of two outcomes: unknown (4) > transport (3) > API (1) > validation (2) >
+/// success.
 fn worse(a: Exit, b: Exit) -> Exit {
     let rank = |e: Exit| match e {
         Exit::Ok => 0,
         Exit::Usage => 1,
         Exit::Api => 2,
         Exit::Transport => 3,
+        Exit::Unknown => 4,
     };
     if rank(b) > rank(a) { b } else { a }
 }

@@ -77,7 +77,7 @@ async fn demo() -> Result<(), String> {
         .map_err(|e| unexpected(&e))?;
     show(&d);
     expect(
-        d.retrieve_code_overridden,
+        d.retrieve_code_overridden(),
         "the client raised retrieve_code to 1",
     )?;
     expect(
@@ -185,7 +185,7 @@ fn show(d: &Dismissed) {
 
 fn show_refusal(err: Option<Error>, code: i64) -> Result<(), String> {
     match err {
-        Some(e @ Error::Api { .. }) if matches!(e, Error::Api { code: c, .. } if c == code) => {
+        Some(e @ Error::Api(_)) if e.api().is_some_and(|a| a.code() == code) => {
             println!("refused as expected: {e}");
             Ok(())
         }

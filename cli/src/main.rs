@@ -2,7 +2,7 @@
 //! run the local simulator.
 //!
 //! Exit codes: 0 success, 1 API error, 2 usage or validation error (nothing sent), 3 transport
-//! error or timeout.
+//! error or timeout (nothing applied), 4 outcome unknown (the meeting may have ended).
 
 mod args;
 mod batch;

@@ -319,6 +319,15 @@ service always reclaims a quick meeting's code.
                 })
         }
     }
+    ///A dismiss's success answer when it is not empty; an object with no members.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct DismissSuccess {}
+    impl DismissSuccess {
+        pub fn builder() -> builder::DismissSuccess {
+            Default::default()
+        }
+    }
     ///What went wrong.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorInfo {
@@ -659,54 +668,24 @@ value must not break decoding.
         ///The meeting's subject.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub subject: ::std::option::Option<::std::string::String>,
-        ///0 scheduled meeting, 1 quick meeting (快速会议).
+        /**0 scheduled meeting, 1 quick meeting (快速会议). Kept open (not an enum) so that a new
+value does not break decoding.
+*/
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<MeetingInfoType>,
+        pub type_: ::std::option::Option<i32>,
     }
     impl MeetingInfo {
         pub fn builder() -> builder::MeetingInfo {
             Default::default()
         }
     }
-    ///0 scheduled meeting, 1 quick meeting (快速会议).
-    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct MeetingInfoType(i32);
-    impl ::std::ops::Deref for MeetingInfoType {
-        type Target = i32;
-        fn deref(&self) -> &i32 {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MeetingInfoType> for i32 {
-        fn from(value: MeetingInfoType) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::TryFrom<i32> for MeetingInfoType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: i32,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if ![0_i32, 1_i32].contains(&value) {
-                Err("invalid value".into())
-            } else {
-                Ok(Self(value))
-            }
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MeetingInfoType {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            Self::try_from(<i32>::deserialize(deserializer)?)
-                .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
-        }
-    }
-    ///The look-up answer.
+    /**The look-up answer. An answer with neither `meeting_number` nor a `meeting_info_list` entry
+is not a look-up answer; one with `error_info` is an error, whatever its HTTP status.
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct MeetingQueryResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error_info: ::std::option::Option<ErrorInfo>,
         ///The meetings found (one for a look-up by ID).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub meeting_info_list: ::std::vec::Vec<MeetingInfo>,
@@ -754,14 +733,16 @@ value must not break decoding.
             Default::default()
         }
     }
-    /**The meeting's state. `MEETING_STATE_STARTED` is "in progress", the only state a meeting
-can be dismissed in.
+    /**The meeting's state: `MEETING_STATE_INVALID`, `MEETING_STATE_INIT` (scheduled, not
+started), `MEETING_STATE_CANCELLED`, `MEETING_STATE_STARTED` (in progress, the only state
+a meeting can be dismissed in), `MEETING_STATE_ENDED`, `MEETING_STATE_NULL` (past its end
+and empty) or `MEETING_STATE_RECYCLED`. Kept open (not an enum) so that a new state does
+not break decoding.
 */
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -769,66 +750,33 @@ can be dismissed in.
         PartialEq,
         PartialOrd
     )]
-    pub enum MeetingStatus {
-        #[serde(rename = "MEETING_STATE_INVALID")]
-        MeetingStateInvalid,
-        #[serde(rename = "MEETING_STATE_INIT")]
-        MeetingStateInit,
-        #[serde(rename = "MEETING_STATE_CANCELLED")]
-        MeetingStateCancelled,
-        #[serde(rename = "MEETING_STATE_STARTED")]
-        MeetingStateStarted,
-        #[serde(rename = "MEETING_STATE_ENDED")]
-        MeetingStateEnded,
-        #[serde(rename = "MEETING_STATE_NULL")]
-        MeetingStateNull,
-        #[serde(rename = "MEETING_STATE_RECYCLED")]
-        MeetingStateRecycled,
+    #[serde(transparent)]
+    pub struct MeetingStatus(pub ::std::string::String);
+    impl ::std::ops::Deref for MeetingStatus {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<MeetingStatus> for ::std::string::String {
+        fn from(value: MeetingStatus) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MeetingStatus {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
     }
     impl ::std::fmt::Display for MeetingStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::MeetingStateInvalid => f.write_str("MEETING_STATE_INVALID"),
-                Self::MeetingStateInit => f.write_str("MEETING_STATE_INIT"),
-                Self::MeetingStateCancelled => f.write_str("MEETING_STATE_CANCELLED"),
-                Self::MeetingStateStarted => f.write_str("MEETING_STATE_STARTED"),
-                Self::MeetingStateEnded => f.write_str("MEETING_STATE_ENDED"),
-                Self::MeetingStateNull => f.write_str("MEETING_STATE_NULL"),
-                Self::MeetingStateRecycled => f.write_str("MEETING_STATE_RECYCLED"),
-            }
+            self.0.fmt(f)
         }
     }
     impl ::std::str::FromStr for MeetingStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "MEETING_STATE_INVALID" => Ok(Self::MeetingStateInvalid),
-                "MEETING_STATE_INIT" => Ok(Self::MeetingStateInit),
-                "MEETING_STATE_CANCELLED" => Ok(Self::MeetingStateCancelled),
-                "MEETING_STATE_STARTED" => Ok(Self::MeetingStateStarted),
-                "MEETING_STATE_ENDED" => Ok(Self::MeetingStateEnded),
-                "MEETING_STATE_NULL" => Ok(Self::MeetingStateNull),
-                "MEETING_STATE_RECYCLED" => Ok(Self::MeetingStateRecycled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MeetingStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MeetingStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
     /**How `operator_id` is interpreted: 1 userid (enterprise user ID), 2 open_id (OAuth2.0 user),
@@ -1130,6 +1078,27 @@ redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen)
                     retrieve_code: Ok(value.retrieve_code),
                     userid: Ok(value.userid),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DismissSuccess {}
+        impl ::std::default::Default for DismissSuccess {
+            fn default() -> Self {
+                Self {}
+            }
+        }
+        impl DismissSuccess {}
+        impl ::std::convert::TryFrom<DismissSuccess> for super::DismissSuccess {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                _value: DismissSuccess,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {})
+            }
+        }
+        impl ::std::convert::From<super::DismissSuccess> for DismissSuccess {
+            fn from(_value: super::DismissSuccess) -> Self {
+                Self {}
             }
         }
         #[derive(Clone, Debug)]
@@ -1909,7 +1878,7 @@ redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen)
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::MeetingInfoType>,
+                ::std::option::Option<i32>,
                 ::std::string::String,
             >,
         }
@@ -2072,9 +2041,7 @@ redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen)
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MeetingInfoType>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -2126,6 +2093,10 @@ redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen)
         }
         #[derive(Clone, Debug)]
         pub struct MeetingQueryResponse {
+            error_info: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
+                ::std::string::String,
+            >,
             meeting_info_list: ::std::result::Result<
                 ::std::vec::Vec<super::MeetingInfo>,
                 ::std::string::String,
@@ -2138,12 +2109,25 @@ redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen)
         impl ::std::default::Default for MeetingQueryResponse {
             fn default() -> Self {
                 Self {
+                    error_info: Ok(Default::default()),
                     meeting_info_list: Ok(Default::default()),
                     meeting_number: Ok(Default::default()),
                 }
             }
         }
         impl MeetingQueryResponse {
+            pub fn error_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_info: {e}")
+                    });
+                self
+            }
             pub fn meeting_info_list<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::MeetingInfo>>,
@@ -2180,6 +2164,7 @@ redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen)
                 value: MeetingQueryResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    error_info: value.error_info?,
                     meeting_info_list: value.meeting_info_list?,
                     meeting_number: value.meeting_number?,
                 })
@@ -2188,6 +2173,7 @@ redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen)
         impl ::std::convert::From<super::MeetingQueryResponse> for MeetingQueryResponse {
             fn from(value: super::MeetingQueryResponse) -> Self {
                 Self {
+                    error_info: Ok(value.error_info),
                     meeting_info_list: Ok(value.meeting_info_list),
                     meeting_number: Ok(value.meeting_number),
                 }
@@ -2880,7 +2866,7 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/meetings/{meetingId}/dismiss`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorResponse>> {
+        ) -> Result<ResponseValue<types::DismissSuccess>, Error<types::ErrorResponse>> {
             let Self { client, meeting_id, body } = self;
             let meeting_id = meeting_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -2924,7 +2910,7 @@ pub mod builder {
             (crate::hooks::after_send)(&client.inner, &result);
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -566,7 +566,7 @@ impl Clients<'_> {
                         let outcome = match side {
                             Side::Wrapper => match dismiss_call(&wrapper, id).send().await {
                                 Ok(d) => Outcome::Ok {
-                                    attempts: d.attempts,
+                                    attempts: d.attempts(),
                                 },
                                 Err(e) => Outcome::Failed(error_kind(&e)),
                             },
@@ -610,10 +610,11 @@ impl Clients<'_> {
 /// A short name for an error, for the tally.
 fn error_kind(e: &Error) -> String {
     match e {
-        Error::Api { code, .. } => format!("api {code}"),
-        Error::Transport { .. } => "transport".into(),
-        Error::Timeout { .. } => "timeout".into(),
-        Error::Decode { status, .. } => format!("decode {status}"),
+        Error::Api(a) => format!("api {}", a.code()),
+        Error::Transport(_) => "transport".into(),
+        Error::Timeout(_) => "timeout".into(),
+        Error::Decode(d) => format!("decode {}", d.status()),
+        Error::OutcomeUnknown(_) => "outcome unknown".into(),
         Error::Validation(_) => "validation".into(),
         Error::Refused(_) => "refused".into(),
         _ => "other".into(),

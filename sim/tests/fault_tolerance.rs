@@ -13,12 +13,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tencent_meeting::clock::{Clock, SystemClock};
-use tencent_meeting::{ApiErrorKind, Client, Dismissed, Error, Instance, Operator, RetryPolicy};
+use tencent_meeting::{
+    ApiErrorKind, Client, Dismissed, Error, Evidence, Instance, MeetingStatus as Status, Operator,
+    RetryPolicy,
+};
 use tencent_meeting_sim::{
     FailureKind, Faults, MeetingSpec, MeetingStatus, MeetingView, RateLimits, Simulator,
     SimulatorBuilder, Stats, codes,
@@ -218,15 +220,21 @@ impl Rig {
     /// Asserts that the relay saw exactly `attempts` requests, each with its own nonce, and that
     /// each retry came at least the policy's lower bound after the attempt before it.
     fn assert_attempts_on_the_wire(&self, attempts: u32) {
+        self.assert_attempts_then_a_look_up(attempts, 0);
+    }
+
+    /// [`Self::assert_attempts_on_the_wire`], where `look_ups` look-ups (at once, with their own
+    /// nonces) followed the attempts.
+    fn assert_attempts_then_a_look_up(&self, attempts: u32, look_ups: u32) {
         let seen = self.tap.seen();
         assert_eq!(
             seen.len(),
-            attempts as usize,
+            (attempts + look_ups) as usize,
             "requests on the wire: {seen:?}"
         );
         let distinct: HashSet<u64> = seen.iter().map(|s| s.nonce).collect();
         assert_eq!(distinct.len(), seen.len(), "a nonce was reused: {seen:?}");
-        for (i, pair) in seen.windows(2).enumerate() {
+        for (i, pair) in seen[..attempts as usize].windows(2).enumerate() {
             let failed_attempt = i as u32 + 1;
             let (low, _) = self.policy.delay_bounds(failed_attempt);
             let gap = pair[1].at.duration_since(pair[0].at);
@@ -311,10 +319,10 @@ async fn a_connection_closed_before_the_answer_is_retried_and_the_meeting_ends_o
     let started = Instant::now();
     let done = rig.dismiss(&id).await.expect("dismissed on the retry");
     let elapsed = started.elapsed();
-    assert_eq!(done.attempts, 2);
-    assert_eq!(done.status, 200);
-    // The connection closed before anything was handled: the retry did the dismiss itself.
-    assert!(!done.confirmed_on_retry);
+    assert_eq!(done.attempts(), 2);
+    // The connection closed before anything was handled: the retry did the dismiss itself, and
+    // its answer shows it.
+    assert_answered(&done);
     assert!(elapsed >= policy().delay_bounds(1).0, "{elapsed:?}");
     rig.assert_attempts_on_the_wire(2);
     let stats = rig.sim.stats();
@@ -328,22 +336,20 @@ async fn a_connection_closed_before_the_answer_is_retried_and_the_meeting_ends_o
     );
     assert_eq!(rig.view(&id).dismiss_count, 1);
 
-    // Closed on every attempt: a transport error whose outcome is unknown; nothing was dismissed.
+    // Closed on every attempt after the request was written: the client cannot know whether the
+    // meeting ended, and says so (here nothing was dismissed).
     rig.tap.clear();
     rig.faults(Faults::none().fail_next(3, FailureKind::Drop));
     let other = rig.meeting();
     match rig.dismiss(&other).await {
-        Err(e @ Error::Transport { .. }) => {
-            assert!(e.is_retryable());
-            assert!(matches!(
-                e,
-                Error::Transport {
-                    maybe_sent: true,
-                    ..
-                }
-            ));
+        Err(Error::OutcomeUnknown(u)) => {
+            assert_eq!(u.attempts(), 3);
+            assert!(
+                matches!(u.last(), Error::Transport(t) if t.maybe_sent()),
+                "{u:?}"
+            );
         }
-        result => panic!("expected a transport error, got {result:?}"),
+        result => panic!("expected an unknown outcome, got {result:?}"),
     }
     rig.assert_attempts_on_the_wire(3);
     let stats = rig.sim.stats();
@@ -368,11 +374,14 @@ async fn an_answer_slower_than_the_timeout_times_out_every_attempt_and_ends_the_
     let result = rig.dismiss(&id).await;
     let elapsed = started.elapsed();
     match &result {
-        Err(e @ Error::Timeout { after }) => {
-            assert_eq!(*after, timeout);
-            assert!(e.is_retryable());
+        Err(e @ Error::OutcomeUnknown(u)) => {
+            assert!(e.maybe_applied());
+            assert!(
+                matches!(u.last(), Error::Timeout(t) if t.after() == timeout && t.maybe_sent()),
+                "{u:?}"
+            );
         }
-        other => panic!("expected a timeout, got {other:?}"),
+        other => panic!("expected an unknown outcome, got {other:?}"),
     }
     // Three attempts, each waited out, and the two waits between them.
     let floor = timeout * 3 + policy().delay_bounds(1).0 + policy().delay_bounds(2).0;
@@ -399,7 +408,7 @@ async fn an_answer_slower_than_the_timeout_times_out_every_attempt_and_ends_the_
 }
 
 #[tokio::test]
-async fn a_truncated_answer_to_a_dismiss_is_a_success_and_the_meeting_ends_once() {
+async fn a_truncated_answer_to_a_dismiss_is_confirmed_by_a_look_up_and_the_meeting_ends_once() {
     for empty_object_success in [false, true] {
         let rig = Rig::new(
             Simulator::builder()
@@ -411,23 +420,37 @@ async fn a_truncated_answer_to_a_dismiss_is_a_success_and_the_meeting_ends_once(
         .await;
         let id = rig.meeting();
         let done = rig.dismiss(&id).await.expect("dismissed");
-        // The status line arrived whole and a dismiss's success has no body to read, so the
-        // short body is never noticed: success on the first attempt, nothing to confirm.
+        // The answer was cut short, so the first attempt's outcome is unknown; the retry finds
+        // the meeting already ended (13603) and a look-up shows it ended: done, and said how.
         assert_eq!(
-            done.attempts, 1,
+            done.attempts(),
+            2,
             "empty_object_success {empty_object_success}"
         );
-        assert_eq!(done.status, 200);
-        assert!(!done.confirmed_on_retry);
-        rig.assert_attempts_on_the_wire(1);
+        assert!(
+            matches!(
+                done.evidence(),
+                Evidence::LookedUp {
+                    status: 400,
+                    looked_up: Status::Ended,
+                    ..
+                }
+            ),
+            "{:?}",
+            done.evidence()
+        );
+        rig.assert_attempts_then_a_look_up(2, 1);
         let stats = rig.sim.stats();
         assert_eq!(stats.faults, fault_counts([("truncated", 1)]));
-        assert_eq!((stats.dismiss_requests, stats.dismissals), (1, 1));
-        assert!(
-            stats.errors_by_code.is_empty(),
-            "{:?}",
-            stats.errors_by_code
+        assert_eq!(
+            (
+                stats.dismiss_requests,
+                stats.lookup_requests,
+                stats.dismissals
+            ),
+            (2, 1, 1)
         );
+        assert_eq!(stats.errors_by_code, counts([(codes::ALREADY_ENDED, 1)]));
         let m = rig.view(&id);
         assert_eq!((m.status, m.dismiss_count), (MeetingStatus::Ended, 1));
     }
@@ -453,8 +476,8 @@ async fn a_truncated_look_up_is_retried_before_the_dismiss() {
         .await
         .expect("looked up on the retry, then dismissed");
     // `attempts` counts the dismiss's own attempts; the look-up's retry shows in the stats.
-    assert_eq!(done.attempts, 1);
-    assert!(!done.confirmed_on_retry);
+    assert_eq!(done.attempts(), 1);
+    assert_answered(&done);
     // Two look-ups (the first cut short, read-only so retried after a wait) and one dismiss,
     // each with its own nonce.
     let seen = rig.tap.seen();
@@ -486,8 +509,8 @@ async fn an_html_502_is_retried_and_a_lasting_one_is_a_decode_error() {
     .await;
     let id = rig.meeting();
     let done = rig.dismiss(&id).await.expect("dismissed on the retry");
-    assert_eq!(done.attempts, 2);
-    assert!(!done.confirmed_on_retry);
+    assert_eq!(done.attempts(), 2);
+    assert_answered(&done);
     rig.assert_attempts_on_the_wire(2);
     assert_eq!(rig.view(&id).dismiss_count, 1);
 
@@ -495,15 +518,13 @@ async fn an_html_502_is_retried_and_a_lasting_one_is_a_decode_error() {
     rig.faults(Faults::none().fail_next(3, FailureKind::Html502));
     let other = rig.meeting();
     match rig.dismiss(&other).await {
-        Err(e @ Error::Decode { .. }) => {
-            assert!(e.is_retryable());
-            let Error::Decode {
-                status, not_json, ..
-            } = e
-            else {
-                unreachable!("matched above")
+        // A gateway's page is an answer: nothing was applied, and the error says what came.
+        Err(e @ Error::Decode(_)) => {
+            assert!(e.is_retryable() && !e.maybe_applied());
+            let Error::Decode(d) = &e else {
+                panic!("matched above")
             };
-            assert_eq!((status, not_json), (502, true));
+            assert_eq!((d.status(), d.not_json(), d.attempts()), (502, true, 3));
         }
         result => panic!("expected a decode error, got {result:?}"),
     }
@@ -534,8 +555,8 @@ async fn codes_41_and_960000_are_retried_until_the_attempts_run_out() {
         .await
         .expect("dismissed on the third attempt");
     let elapsed = started.elapsed();
-    assert_eq!(done.attempts, 3);
-    assert!(!done.confirmed_on_retry);
+    assert_eq!(done.attempts(), 3);
+    assert_answered(&done);
     let floor = policy().delay_bounds(1).0 + policy().delay_bounds(2).0;
     assert!(elapsed >= floor, "{elapsed:?} < {floor:?}");
     rig.assert_attempts_on_the_wire(3);
@@ -552,11 +573,9 @@ async fn codes_41_and_960000_are_retried_until_the_attempts_run_out() {
     rig.faults(Faults::none().fail_next(3, FailureKind::Code960000));
     let other = rig.meeting();
     match rig.dismiss(&other).await {
-        Err(Error::Api {
-            status, code, kind, ..
-        }) => assert_eq!(
-            (status, code, kind),
-            (500, codes::NETWORK_960000, ApiErrorKind::Internal)
+        Err(Error::Api(a)) => assert_eq!(
+            (a.status(), a.code(), a.kind(), a.attempts()),
+            (500, codes::NETWORK_960000, ApiErrorKind::Internal, 3)
         ),
         result => panic!("expected 960000, got {result:?}"),
     }
@@ -565,7 +584,7 @@ async fn codes_41_and_960000_are_retried_until_the_attempts_run_out() {
     // Once the service recovers, the same call goes through at once.
     rig.tap.clear();
     let done = rig.dismiss(&other).await.expect("dismissed");
-    assert_eq!(done.attempts, 1);
+    assert_eq!(done.attempts(), 1);
     rig.assert_attempts_on_the_wire(1);
     let stats = rig.sim.stats();
     assert_eq!(
@@ -576,38 +595,33 @@ async fn codes_41_and_960000_are_retried_until_the_attempts_run_out() {
     assert_eq!(rig.view(&other).dismiss_count, 1);
 }
 
-/// A clock the simulator and the client share, moved on by the test.
+/// The system clock moved by a fixed offset, shared by the simulator and the client: real time
+/// flows, from a chosen point in a minute.
 #[derive(Debug)]
-struct SteppedClock(AtomicU64);
+struct OffsetClock(i64);
 
-impl Clock for SteppedClock {
+impl OffsetClock {
+    /// A clock that reads `into_minute` into the current minute now.
+    fn at(into_minute: Duration) -> Self {
+        let now = SystemClock.now_unix_millis();
+        let target = now / 60_000 * 60_000 + into_minute.as_millis() as u64;
+        Self(target as i64 - now as i64)
+    }
+}
+
+impl Clock for OffsetClock {
     fn now_unix_millis(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        (SystemClock.now_unix_millis() as i64 + self.0) as u64
     }
 }
 
 #[tokio::test]
-async fn rate_limited_190310_is_retried_and_recovers() {
-    // Injected once: the retry goes through.
-    let rig = Rig::new(
-        Simulator::builder().faults(Faults::none().fail_next(1, FailureKind::RateLimit)),
-        policy(),
-        Duration::from_secs(10),
-    )
-    .await;
-    let id = rig.meeting();
-    let done = rig.dismiss(&id).await.expect("dismissed on the retry");
-    assert_eq!(done.attempts, 2);
-    rig.assert_attempts_on_the_wire(2);
-    let stats = rig.sim.stats();
-    assert_eq!(stats.errors_by_code, counts([(codes::RATE_LIMITED, 1)]));
-    assert_eq!((stats.dismiss_requests, stats.dismissals), (2, 1));
-
-    // The simulator's own per-minute limit, on a clock both sides share: one request a minute.
-    // Its limiter runs after authentication, so every attempt here was verified and checked for
-    // replay: a reused nonce would have answered 190301, not 190310.
-    let minute_start = SystemClock.now_unix_millis() / 60_000 * 60_000;
-    let clock = Arc::new(SteppedClock(AtomicU64::new(minute_start + 1_000)));
+async fn the_per_minute_quota_is_retried_in_the_next_minute_or_reported_when_the_deadline_is_near()
+{
+    // The simulator's own per-minute limit (one request a minute), on a clock both sides share,
+    // 57 s into a minute. Its limiter runs after authentication, so every attempt here was
+    // verified and checked for replay: a reused nonce would have answered 190301, not 190310.
+    let clock = Arc::new(OffsetClock::at(Duration::from_secs(57)));
     let rig = Rig::with_clock(
         Simulator::builder()
             .clock(clock.clone())
@@ -621,32 +635,63 @@ async fn rate_limited_190310_is_retried_and_recovers() {
     let second = rig.meeting();
     rig.dismiss(&first).await.expect("the minute's one request");
     rig.tap.clear();
-    match rig.dismiss(&second).await {
-        Err(e @ Error::Api { .. }) => {
-            assert!(e.is_retryable());
-            assert_eq!(e.api_kind(), Some(ApiErrorKind::RateLimited));
-            let Error::Api { status, code, .. } = e else {
-                unreachable!("matched above")
-            };
-            assert_eq!((status, code), (400, codes::RATE_LIMITED));
-        }
-        result => panic!("expected 190310, got {result:?}"),
-    }
-    rig.assert_attempts_on_the_wire(3);
-    assert_eq!(rig.view(&second).status, MeetingStatus::Started);
-    // The next minute: recovered.
-    clock.0.fetch_add(60_000, Ordering::SeqCst);
-    rig.tap.clear();
-    let done = rig.dismiss(&second).await.expect("a new minute");
-    assert_eq!(done.attempts, 1);
-    rig.assert_attempts_on_the_wire(1);
+    // 190310: a retry within the minute cannot succeed, so the client waits for the next one.
+    let started = Instant::now();
+    let done = rig
+        .dismiss(&second)
+        .await
+        .expect("dismissed in the next minute");
+    assert_eq!(done.attempts(), 2);
+    assert_answered(&done);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited a window, not more"
+    );
+    let seen = rig.tap.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
     let stats = rig.sim.stats();
-    assert_eq!(stats.errors_by_code, counts([(codes::RATE_LIMITED, 3)]));
-    assert_eq!((stats.dismiss_requests, stats.dismissals), (1 + 3 + 1, 2));
+    assert_eq!(stats.errors_by_code, counts([(codes::RATE_LIMITED, 1)]));
+    assert_eq!((stats.dismiss_requests, stats.dismissals), (3, 2));
     assert_no_auth_errors(&stats);
-    for id in [&first, &second] {
-        assert_eq!(rig.view(id).dismiss_count, 1);
+
+    // Early in a minute with a deadline of 2 s: waiting ~55 s for the next minute would pass the
+    // deadline, so the call ends with the 190310 answer at once, and says it is per minute.
+    let clock = Arc::new(OffsetClock::at(Duration::from_secs(5)));
+    let rig = Rig::with_clock(
+        Simulator::builder()
+            .clock(clock.clone())
+            .rate_limits(RateLimits::unlimited().per_minute(1)),
+        policy(),
+        Duration::from_secs(10),
+        clock.clone(),
+    )
+    .await;
+    let first = rig.meeting();
+    let second = rig.meeting();
+    rig.dismiss(&first).await.expect("the minute's one request");
+    rig.tap.clear();
+    let result = rig
+        .client
+        .dismiss_meeting(&second)
+        .operator(Operator::user_id(ALICE))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .deadline(Duration::from_secs(2))
+        .send()
+        .await;
+    match &result {
+        Err(e @ Error::Api(a)) => {
+            assert_eq!(a.kind(), ApiErrorKind::RateLimitedPerMinute);
+            assert_eq!(
+                (a.status(), a.code(), a.attempts()),
+                (400, codes::RATE_LIMITED, 1)
+            );
+            assert!(!e.maybe_applied());
+        }
+        other => panic!("expected 190310, got {other:?}"),
     }
+    rig.assert_attempts_on_the_wire(1);
+    assert_eq!(rig.view(&second).status, MeetingStatus::Started);
 }
 
 #[tokio::test]
@@ -660,24 +705,42 @@ async fn a_timeout_after_the_server_dismissed_is_confirmed_on_retry() {
     .await;
     let id = rig.meeting();
     let started = Instant::now();
-    let done = rig.dismiss(&id).await.expect("confirmed on the retry");
+    let done = rig.dismiss(&id).await.expect("confirmed by a look-up");
     let elapsed = started.elapsed();
     // Attempt 1 ended the meeting but its answer came too late; attempt 2 found it ended
-    // (13603, answered at once), which confirms attempt 1.
-    assert!(done.confirmed_on_retry);
-    assert_eq!(done.attempts, 2);
-    assert_eq!(done.status, 400, "the final answer was the 13603 refusal");
+    // (13603, answered at once), and a look-up showed it ended: done, confirmed by look-up.
+    assert_eq!(done.attempts(), 2);
+    assert!(
+        matches!(
+            done.evidence(),
+            Evidence::LookedUp {
+                status: 400,
+                looked_up: Status::Ended,
+                ..
+            }
+        ),
+        "{:?}",
+        done.evidence()
+    );
     let floor = timeout + policy().delay_bounds(1).0;
     assert!(elapsed >= floor, "{elapsed:?} < {floor:?}");
-    rig.assert_attempts_on_the_wire(2);
+    rig.assert_attempts_then_a_look_up(2, 1);
     let stats = rig.sim.stats();
-    assert_eq!((stats.dismiss_requests, stats.dismissals), (2, 1));
+    assert_eq!(
+        (
+            stats.dismiss_requests,
+            stats.lookup_requests,
+            stats.dismissals
+        ),
+        (2, 1, 1)
+    );
     assert_eq!(stats.errors_by_code, counts([(codes::ALREADY_ENDED, 1)]));
     assert_no_auth_errors(&stats);
     let m = rig.view(&id);
     assert_eq!((m.status, m.dismiss_count), (MeetingStatus::Ended, 1));
 
-    // Without retries the caller sees the timeout, and the meeting still ended exactly once.
+    // Without retries the caller learns the outcome is unknown, and the meeting still ended
+    // exactly once.
     let single = Rig::new(
         Simulator::builder().faults(Faults::none().latency_after_dismiss(Duration::from_secs(3))),
         RetryPolicy::none(),
@@ -686,8 +749,20 @@ async fn a_timeout_after_the_server_dismissed_is_confirmed_on_retry() {
     .await;
     let id = single.meeting();
     let result = single.dismiss(&id).await;
-    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(
+        matches!(&result, Err(e @ Error::OutcomeUnknown(_)) if e.maybe_applied()),
+        "{result:?}"
+    );
     single.assert_attempts_on_the_wire(1);
     let m = single.view(&id);
     assert_eq!((m.status, m.dismiss_count), (MeetingStatus::Ended, 1));
+}
+
+/// The dismiss was shown done by the service's own success answer.
+fn assert_answered(done: &Dismissed) {
+    assert!(
+        matches!(done.evidence(), Evidence::Answered { status: 200, .. }),
+        "{:?}",
+        done.evidence()
+    );
 }

@@ -51,18 +51,23 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     match outcome {
         Ok(d) => println!(
-            "dismissed {} ({:?}) in {} attempt(s)",
-            d.meeting_id, d.kind, d.attempts
+            "dismissed {} ({:?}) in {} attempt(s); evidence: {:?}",
+            d.meeting_id(),
+            d.kind(),
+            d.attempts(),
+            d.evidence()
         ),
-        Err(Error::Api {
-            code,
-            message,
-            trace_id,
-            ..
-        }) => {
-            return Err(
-                format!("the service refused: {code} {message} (trace {trace_id:?})").into(),
-            );
+        Err(Error::Api(e)) => {
+            return Err(format!(
+                "the service refused: {} {} (trace {:?})",
+                e.code(),
+                e.message(),
+                e.trace_id()
+            )
+            .into());
+        }
+        Err(e) if e.maybe_applied() => {
+            return Err(format!("the meeting may or may not have ended: {e}").into());
         }
         Err(e) => return Err(e.into()),
     }

@@ -44,7 +44,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!(
         "dismissed {} in {} attempt(s)",
-        dismissed.meeting_id, dismissed.attempts
+        dismissed.meeting_id(),
+        dismissed.attempts()
     );
     Ok(())
 }

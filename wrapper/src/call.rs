@@ -1,22 +1,29 @@
-//! What every call shares: the operator identity, its validation, and the attempt loop with
-//! retries, rate limiting and tracing.
+//! What every call shares: the operator identity and its validation, per-call settings, and the
+//! attempt loop with retries, rate limiting, deadlines and tracing.
 
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use tencent_meeting_openapi::meeting_id::{MeetingId, MeetingIdError};
-use tencent_meeting_openapi::types::{ErrorResponse, MeetingQueryResponse};
 use tracing::Instrument as _;
 
 use crate::client::Client;
-use crate::error::{Error, ValidationError};
+use crate::error::{
+    ApiError, Error, OutcomeUnknown, PER_MINUTE_LIMIT, TimeoutError, TransportError,
+    ValidationError,
+};
 use crate::instance::Instance;
 use crate::operator::Operator;
 use crate::prepared::PreparedRequest;
-use crate::response::{Failure, map_error};
-use crate::transport::run_attempt;
+use crate::response::{Answer, Failure, GeneratedError, map_error};
+use crate::retry::RetryPolicy;
+use crate::transport::{AttemptSettings, run_attempt};
 
 /// The longest operator ID accepted. The service documents none; IDs are short tokens.
 const OPERATOR_ID_MAX: usize = 256;
+
+/// The target of the one event each attempt logs.
+pub(crate) const ATTEMPT_TARGET: &str = "tencent_meeting::attempt";
 
 /// The operator and device as the caller set them, checked when the call is sent.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +46,14 @@ impl Identity {
     }
 }
 
+/// A call's own timeout, retry policy and deadline, overriding the client's.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Overrides {
+    pub timeout: Option<Duration>,
+    pub retry: Option<RetryPolicy>,
+    pub deadline: Option<Duration>,
+}
+
 /// The validated parts every call sends.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -51,7 +66,11 @@ pub(crate) struct Call {
 impl Call {
     /// Validates the meeting ID, the operator (against the credentials) and the device type. Takes
     /// the caller's values rather than copying them: a call sends what its builder was given.
-    pub fn new(client: &Client, meeting_id: String, identity: Identity) -> Result<Self, Error> {
+    pub fn new(
+        open_id: Option<&str>,
+        meeting_id: String,
+        identity: Identity,
+    ) -> Result<Self, ValidationError> {
         let meeting_id = check_meeting_id(meeting_id)?;
         if let (Some(a), Some(b)) = (&identity.operator, &identity.second_operator) {
             return Err(ValidationError::new(
@@ -63,10 +82,8 @@ impl Call {
                     b.field(),
                     b.id()
                 ),
-            )
-            .into());
+            ));
         }
-        let open_id = client.credentials().open_id();
         let operator = match (identity.operator, open_id) {
             (Some(op), _) => op,
             (None, Some(open_id)) => Operator::open_id(open_id),
@@ -74,8 +91,7 @@ impl Call {
                 return Err(ValidationError::new(
                     "operator",
                     "is required: .operator(Operator::user_id(..)) or another Operator",
-                )
-                .into());
+                ));
             }
         };
         check_operator_id(&operator)?;
@@ -86,19 +102,17 @@ impl Call {
                 return Err(ValidationError::new(
                     operator.field(),
                     "with OAuth2.0 credentials the operator must be the credentials' open id (as Operator::open_id or Operator::user_id)",
-                )
-                .into());
+                ));
             }
         }
         let instance = match identity.instance {
             Some(Ok(instance)) => instance,
-            Some(Err(e)) => return Err(e.into()),
+            Some(Err(e)) => return Err(e),
             None => {
                 return Err(ValidationError::new(
                     "instanceid",
                     "is required: .instance(Instance::Pc) or another device type",
-                )
-                .into());
+                ));
             }
         };
         Ok(Self {
@@ -146,153 +160,264 @@ fn check_operator_id(operator: &Operator) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// A successful call.
-#[derive(Debug)]
-pub(crate) struct Success<T> {
-    pub value: T,
-    pub status: u16,
-    pub trace_id: Option<String>,
-    pub attempts: u32,
-    pub confirmed_on_retry: bool,
+/// The settings one call runs with, and the clock of its deadline.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget {
+    pub retry: RetryPolicy,
+    timeout: Duration,
+    deadline: Option<(Instant, Duration)>,
+    started: Instant,
 }
 
-/// What an operation's success looks like when the status is a 2xx the spec does not list.
-pub(crate) trait Expected: Sized {
-    fn from_other_success(status: u16) -> Result<Self, Error>;
-}
-
-impl Expected for () {
-    fn from_other_success(_status: u16) -> Result<Self, Error> {
-        Ok(())
-    }
-}
-
-impl Expected for MeetingQueryResponse {
-    fn from_other_success(status: u16) -> Result<Self, Error> {
-        Err(Error::Decode {
-            status,
-            snippet: String::new(),
-            not_json: true,
-            trace_id: None,
+impl Budget {
+    /// The client's settings with the call's overrides, starting now.
+    pub fn start(client: &Client, overrides: Overrides) -> Result<Self, ValidationError> {
+        let inner = &client.inner;
+        let timeout = overrides.timeout.unwrap_or(inner.timeout);
+        if timeout.is_zero() {
+            return Err(ValidationError::new("timeout", "must be greater than zero"));
+        }
+        let deadline = overrides.deadline.or(inner.deadline);
+        if deadline.is_some_and(|d| d.is_zero()) {
+            return Err(ValidationError::new(
+                "deadline",
+                "must be greater than zero",
+            ));
+        }
+        let started = Instant::now();
+        Ok(Self {
+            retry: overrides.retry.unwrap_or(inner.retry),
+            timeout,
+            deadline: deadline.map(|d| (started + d, d)),
+            started,
         })
     }
-}
 
-type GeneratedResult<T> = Result<T, tencent_meeting_openapi::Error<ErrorResponse>>;
-
-impl Client {
-    /// Runs `send` until it succeeds, fails for good, or the retry policy's attempts are spent.
-    /// Each attempt waits for the rate limiter and is signed afresh by the hooks.
-    pub(crate) async fn with_retries<T, F, Fut>(
-        &self,
-        operation: &'static str,
-        meeting_id: &str,
-        send: F,
-    ) -> Result<Success<T>, Error>
-    where
-        T: Expected,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = GeneratedResult<T>>,
-    {
-        self.with_retries_confirming(operation, meeting_id, send, |_| false)
-            .await
+    /// What is left of the deadline (`None`: no deadline).
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|(at, _)| at.saturating_duration_since(Instant::now()))
     }
 
-    /// [`Self::with_retries`], where an error for which `already_done` holds, seen after an
-    /// attempt whose outcome is unknown, means that attempt succeeded.
-    pub(crate) async fn with_retries_confirming<T, F, Fut>(
+    /// Whether waiting `delay` would pass the deadline.
+    fn cannot_wait(&self, delay: Duration) -> bool {
+        self.remaining().is_some_and(|left| left <= delay)
+    }
+
+    /// The next attempt's timeout: the call's, or what is left of the deadline when that is less.
+    fn attempt(&self) -> AttemptSettings {
+        match self.remaining() {
+            Some(left) if left < self.timeout => AttemptSettings {
+                dry_run: false,
+                timeout: Some(left.max(Duration::from_millis(1))),
+                timeout_is_deadline: true,
+            },
+            _ => AttemptSettings {
+                dry_run: false,
+                timeout: Some(self.timeout),
+                timeout_is_deadline: false,
+            },
+        }
+    }
+
+    fn deadline_passed(&self) -> TimeoutError {
+        let length = self.deadline.map_or(Duration::ZERO, |(_, d)| d);
+        TimeoutError::deadline(length, false)
+    }
+
+    /// How long the call has run.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// The success answer of an attempt: its HTTP status and trace id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Answered {
+    pub status: u16,
+    pub trace_id: Option<String>,
+}
+
+/// How a call's attempts ended.
+#[derive(Debug)]
+pub(crate) enum Outcome<T> {
+    /// An attempt was answered with success.
+    Answered { value: T, answer: Answered },
+    /// After an attempt whose outcome was unknown, a later one was refused with an error that the
+    /// call's `already_done` recognises (13603 for a dismiss): perhaps the unknown attempt's work.
+    AlreadyDoneAfterUnknown(ApiError),
+    /// The call failed. `outcome_unknown`: some attempt may have reached the service unanswered.
+    Failed { error: Error, outcome_unknown: bool },
+}
+
+/// A call's outcome, with how many attempts it made.
+#[derive(Debug)]
+pub(crate) struct Attempted<T> {
+    pub outcome: Outcome<T>,
+    pub attempts: u32,
+}
+
+/// The final error of a call that failed after `attempts` attempts.
+pub(crate) fn final_error(
+    error: Error,
+    attempts: u32,
+    outcome_unknown: bool,
+    budget: &Budget,
+) -> Error {
+    let error = error.after_attempts(attempts, budget.elapsed());
+    if outcome_unknown {
+        OutcomeUnknown::new(attempts, error).into()
+    } else {
+        error
+    }
+}
+
+type GeneratedResult<T> = Result<T, GeneratedError>;
+
+impl Client {
+    /// Runs `send` until it succeeds, fails for good, or the retry policy's attempts or the
+    /// deadline are spent. Each attempt waits for the rate limiter and is signed afresh by the
+    /// hooks. An error for which `already_done` holds, seen after an attempt whose outcome is
+    /// unknown, ends the attempts as [`Outcome::AlreadyDoneAfterUnknown`].
+    pub(crate) async fn attempt<T, F, Fut>(
         &self,
         operation: &'static str,
         meeting_id: &str,
+        budget: &Budget,
         mut send: F,
-        already_done: impl Fn(&Error) -> bool,
-    ) -> Result<Success<T>, Error>
+        already_done: impl Fn(&ApiError) -> bool,
+    ) -> Attempted<T>
     where
-        T: Expected,
+        T: Answer,
         F: FnMut() -> Fut,
         Fut: Future<Output = GeneratedResult<T>>,
     {
         let inner = &self.inner;
-        let span = tracing::info_span!(
-            "tencent_meeting",
-            operation,
-            meeting_id,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-            api_code = tracing::field::Empty,
-            trace_id = tracing::field::Empty,
-        );
+        let span = tracing::info_span!("tencent_meeting", operation, meeting_id);
         let attempts = async {
-            let max_attempts = inner.retry.attempts();
+            let max_attempts = budget.retry.attempts();
             let mut outcome_unknown = false;
             let mut attempt = 0;
             loop {
                 attempt += 1;
                 if let Some(limit) = &inner.rate_limit {
-                    limit.acquire().await;
-                }
-                span.record("attempt", attempt);
-                let (result, record) = run_attempt(false, send()).await;
-                if let Some(status) = record.status {
-                    span.record("status", status);
-                }
-                if let Some(trace) = &record.trace_id {
-                    span.record("trace_id", trace.as_str());
-                }
-                let error = match result {
-                    Ok(value) => {
-                        tracing::debug!(attempt, nonce = record.nonce, "succeeded");
-                        return Ok(Success {
-                            value,
-                            status: record.status.unwrap_or(200),
-                            trace_id: record.trace_id,
-                            attempts: attempt,
-                            confirmed_on_retry: false,
-                        });
-                    }
-                    // Boxed: it is about 1 KB and only failures need it.
-                    Err(e) => match Box::pin(map_error(e, &record, inner.timeout)).await {
-                        Failure::OtherSuccess { status } => {
-                            return T::from_other_success(status).map(|value| Success {
-                                value,
-                                status,
-                                trace_id: record.trace_id,
-                                attempts: attempt,
-                                confirmed_on_retry: false,
-                            });
+                    let acquired = match budget.remaining() {
+                        Some(left) => tokio::time::timeout(left, limit.acquire()).await.is_ok(),
+                        None => {
+                            limit.acquire().await;
+                            true
                         }
+                    };
+                    if !acquired {
+                        return Attempted {
+                            outcome: Outcome::Failed {
+                                error: budget.deadline_passed().into(),
+                                outcome_unknown,
+                            },
+                            attempts: attempt - 1,
+                        };
+                    }
+                }
+                let started = Instant::now();
+                let (result, record) = run_attempt(budget.attempt(), send()).await;
+                let error = match result {
+                    Ok(value) => value.check(&record),
+                    // Boxed: it is about 1 KB and only failures need it.
+                    Err(e) => match Box::pin(map_error::<T>(e, &record)).await {
+                        Failure::Empty(value) => Ok(value),
                         // Only dry-run hooks stop a request, and they are not used here.
-                        Failure::DryRunStop => Error::Transport {
-                            message: "the request was stopped before it was sent".to_string(),
-                            maybe_sent: false,
-                            source: None,
-                        },
-                        Failure::Error(e) => e,
+                        Failure::DryRunStop => Err(TransportError::new(
+                            "the request was stopped before it was sent",
+                            false,
+                        )
+                        .into()),
+                        Failure::Error(e) => Err(e),
                     },
                 };
-                if let Error::Api { code, .. } = &error {
-                    span.record("api_code", code);
-                }
-                if outcome_unknown && already_done(&error) {
+                let elapsed_ms = started.elapsed().as_millis() as u64;
+                let status = record.status.unwrap_or(0);
+                let trace_id = record.trace_id.as_deref().unwrap_or("");
+                let error = match error {
+                    Ok(value) => {
+                        tracing::debug!(
+                            target: ATTEMPT_TARGET,
+                            attempt,
+                            status,
+                            trace_id,
+                            nonce = record.nonce,
+                            elapsed_ms,
+                            "answered"
+                        );
+                        return Attempted {
+                            outcome: Outcome::Answered {
+                                value,
+                                answer: Answered {
+                                    status: record.status.unwrap_or(200),
+                                    trace_id: record.trace_id,
+                                },
+                            },
+                            attempts: attempt,
+                        };
+                    }
+                    Err(error) => error,
+                };
+                let api_code = error.api().map_or(0, ApiError::code);
+                let error = match error {
+                    Error::Api(api) if outcome_unknown && already_done(&api) => {
+                        tracing::info!(
+                            target: ATTEMPT_TARGET,
+                            attempt,
+                            status,
+                            api_code,
+                            trace_id,
+                            elapsed_ms,
+                            "an earlier attempt's outcome was unknown; this one finds the work already done: {api}"
+                        );
+                        return Attempted {
+                            outcome: Outcome::AlreadyDoneAfterUnknown(api),
+                            attempts: attempt,
+                        };
+                    }
+                    other => other,
+                };
+                outcome_unknown |= error.attempt_outcome_unknown();
+                let delay = self.retry_delay(&budget.retry, attempt, &error);
+                let give_up = match delay {
+                    None => Some("not retryable"),
+                    Some(_) if attempt >= max_attempts => Some("no attempts left"),
+                    Some(delay) if budget.cannot_wait(delay) => Some("the deadline is too near"),
+                    Some(_) => None,
+                };
+                if let Some(reason) = give_up {
                     tracing::info!(
+                        target: ATTEMPT_TARGET,
                         attempt,
-                        "an earlier attempt's outcome was unknown; this one reports it done"
+                        status,
+                        api_code,
+                        trace_id,
+                        elapsed_ms,
+                        outcome_unknown,
+                        "failed ({reason}): {error}"
                     );
-                    return Ok(Success {
-                        value: T::from_other_success(record.status.unwrap_or(200))?,
-                        status: record.status.unwrap_or(200),
-                        trace_id: record.trace_id,
+                    return Attempted {
+                        outcome: Outcome::Failed {
+                            error,
+                            outcome_unknown,
+                        },
                         attempts: attempt,
-                        confirmed_on_retry: true,
-                    });
+                    };
                 }
-                outcome_unknown |= error.outcome_unknown();
-                if !error.is_retryable() || attempt >= max_attempts {
-                    tracing::debug!(attempt, error = %error, "failed");
-                    return Err(error);
-                }
-                let delay = inner.retry.delay(attempt);
-                tracing::info!(attempt, error = %error, ?delay, "retrying");
+                let delay = delay.unwrap_or_default();
+                tracing::info!(
+                    target: ATTEMPT_TARGET,
+                    attempt,
+                    status,
+                    api_code,
+                    trace_id,
+                    elapsed_ms,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "failed, retrying: {error}"
+                );
                 tokio::time::sleep(delay).await;
             }
         };
@@ -306,29 +431,43 @@ impl Client {
         attempts.instrument(polled_in).await
     }
 
+    /// How long to wait before retrying after `error` on attempt `attempt`; `None` when a retry
+    /// cannot help. The per-minute quota (190310) is retried when the next minute (the policy's
+    /// rate-limit window, by the client's clock) begins, not sooner.
+    fn retry_delay(&self, retry: &RetryPolicy, attempt: u32, error: &Error) -> Option<Duration> {
+        if !error.is_retryable() {
+            return None;
+        }
+        match error {
+            Error::Api(api) if api.code() == PER_MINUTE_LIMIT => {
+                Some(retry.until_next_window(self.inner.stamper.clock.now_unix_millis()))
+            }
+            _ => Some(retry.delay(attempt)),
+        }
+    }
+
     /// Builds, stamps and signs one request exactly as an attempt would, and returns it unsent.
     pub(crate) async fn prepare<T, F, Fut>(&self, send: F) -> Result<PreparedRequest, Error>
     where
+        T: Answer,
         F: FnOnce() -> Fut,
         Fut: Future<Output = GeneratedResult<T>>,
     {
-        let (result, mut record) = run_attempt(true, send()).await;
+        let settings = AttemptSettings {
+            dry_run: true,
+            ..AttemptSettings::default()
+        };
+        let (result, mut record) = run_attempt(settings, send()).await;
         if let Some(prepared) = record.prepared.take() {
             return Ok(*prepared);
         }
         // The dry-run hook stops every request it prepares, so only a failure before the hook
         // ran (the generated client refusing a value) ends up here.
-        let message = match result {
-            Ok(_) => "the request was not prepared".to_string(),
-            Err(e) => match map_error(e, &record, self.inner.timeout).await {
-                Failure::Error(e) => return Err(e),
-                _ => "the request was not prepared".to_string(),
-            },
-        };
-        Err(Error::Transport {
-            message,
-            maybe_sent: false,
-            source: None,
-        })
+        if let Err(e) = result
+            && let Failure::Error(e) = map_error::<T>(e, &record).await
+        {
+            return Err(e);
+        }
+        Err(TransportError::new("the request was not prepared", false).into())
     }
 }

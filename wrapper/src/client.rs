@@ -10,9 +10,9 @@ use tencent_meeting_openapi::ClientInfo as _;
 use tencent_meeting_openapi::hooks::{Hooks, RequestHooks};
 
 use crate::clock::{Clock, NonceSource, SystemClock};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, ProvideCredentials};
 use crate::dismiss::DismissMeeting;
-use crate::error::{Error, ValidationError};
+use crate::error::{Error, TransportError, ValidationError};
 use crate::lookup::GetMeeting;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
@@ -43,7 +43,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 ///     .reason_detail("结束会议")
 ///     .send()
 ///     .await?;
-/// println!("dismissed after {} attempt(s)", dismissed.attempts);
+/// println!("dismissed after {} attempt(s)", dismissed.attempts());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -58,6 +58,7 @@ pub(crate) struct ClientInner {
     pub retry: RetryPolicy,
     pub rate_limit: Option<RateLimit>,
     pub timeout: Duration,
+    pub deadline: Option<Duration>,
 }
 
 impl Client {
@@ -82,9 +83,9 @@ impl Client {
         self.inner.api.baseurl()
     }
 
-    /// The credentials requests are authenticated with.
-    pub fn credentials(&self) -> &Credentials {
-        &self.inner.stamper.credentials
+    /// The credentials the next request will be authenticated with.
+    pub fn credentials(&self) -> Credentials {
+        self.inner.stamper.credentials.credentials()
     }
 
     /// The generated client every call goes through.
@@ -100,6 +101,7 @@ impl fmt::Debug for Client {
             .field("credentials", &self.inner.stamper.credentials)
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
+            .field("deadline", &self.inner.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -111,10 +113,12 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
-    credentials: Option<Credentials>,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
     retry: RetryPolicy,
     rate_limit_per_minute: Option<NonZeroU32>,
+    deadline: Option<Duration>,
     clock: Arc<dyn Clock>,
+    http_client: Option<reqwest::Client>,
 }
 
 impl Default for ClientBuilder {
@@ -127,7 +131,9 @@ impl Default for ClientBuilder {
             credentials: None,
             retry: RetryPolicy::default(),
             rate_limit_per_minute: None,
+            deadline: None,
             clock: Arc::new(SystemClock),
+            http_client: None,
         }
     }
 }
@@ -141,6 +147,7 @@ impl ClientBuilder {
     }
 
     /// The timeout of one attempt, from connecting to reading the whole answer (default 10 s).
+    /// Calls can override it (`.timeout()` on a call).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -158,9 +165,35 @@ impl ClientBuilder {
         self
     }
 
-    /// How requests are authenticated. Required.
+    /// How requests are authenticated. Required (or [`Self::credentials_provider`]).
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.credentials = Some(Arc::new(credentials));
+        self
+    }
+
+    /// Where each request's credentials come from, e.g. a [`crate::SharedCredentials`] whose
+    /// OAuth2.0 access token you refresh while the client (and its connection pool) lives on.
+    pub fn credentials_provider(mut self, provider: Arc<dyn ProvideCredentials>) -> Self {
+        self.credentials = Some(provider);
+        self
+    }
+
+    /// The most any one call may take, look-ups, attempts and waits included (default: no
+    /// deadline; attempts are still bounded by the timeout and the retry policy). Calls can
+    /// override it (`.deadline()` on a call). An attempt in flight when it passes ends as a
+    /// timeout rather than being dropped, so its outcome is never lost.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sends through your own `reqwest::Client` (proxies, root certificates, …) instead of one
+    /// built from this builder's settings. The client's per-attempt timeout is still applied to
+    /// each request; `connect_timeout` and `user_agent` are then yours to set. Build it with
+    /// redirects off (`reqwest::redirect::Policy::none()`): a signed request must not be replayed
+    /// elsewhere.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -195,18 +228,26 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(ValidationError::new("timeout", "must be greater than zero").into());
         }
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .user_agent(self.user_agent)
-            // A signed request must not be replayed elsewhere, and a redirected POST changes meaning.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Transport {
-                message: format!("could not build the HTTP client: {e}"),
-                maybe_sent: false,
-                source: Some(Box::new(e)),
-            })?;
+        if self.deadline.is_some_and(|d| d.is_zero()) {
+            return Err(ValidationError::new("deadline", "must be greater than zero").into());
+        }
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(self.user_agent)
+                // The service documents its header names as case-sensitive: send them
+                // title-cased (`X-Tc-Key`, `Appid`), as the official Go SDK does.
+                .http1_title_case_headers()
+                // A signed request must not be replayed elsewhere, and a redirected POST
+                // changes meaning.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| {
+                    TransportError::new(format!("could not build the HTTP client: {e}"), false)
+                        .with_source(e)
+                })?,
+        };
         let stamper = Arc::new(Stamper {
             credentials,
             clock: self.clock,
@@ -224,6 +265,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 rate_limit: self.rate_limit_per_minute.map(RateLimit::per_minute),
                 timeout: self.timeout,
+                deadline: self.deadline,
             }),
         })
     }
@@ -298,7 +340,7 @@ mod tests {
             "https://x/?a=1",
         ] {
             assert_eq!(
-                check_base_url(bad).err().map(|e| e.field),
+                check_base_url(bad).err().map(|e| e.field()),
                 Some("base_url"),
                 "{bad}"
             );

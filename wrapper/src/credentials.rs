@@ -2,7 +2,7 @@
 //! appear in `Debug` output, errors or traces.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -10,9 +10,9 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::{Error, ValidationError};
 use crate::signing::SigningKey;
 
-/// How requests are authenticated.
+/// How requests are authenticated. Cheap to clone.
 #[derive(Clone)]
-pub struct Credentials(pub(crate) Mode);
+pub struct Credentials(pub(crate) Arc<Mode>);
 
 #[derive(Clone)]
 pub(crate) enum Mode {
@@ -58,21 +58,21 @@ impl Credentials {
         if secret_key.is_empty() {
             return Err(ValidationError::new("secret_key", "must not be empty").into());
         }
-        Ok(Self(Mode::Enterprise(Box::new(Enterprise {
+        Ok(Self(Arc::new(Mode::Enterprise(Box::new(Enterprise {
             app_id,
             sdk_id: None,
             secret_id,
             secret_id_header,
             secret_key: SecretString::from(secret_key),
             signing_key: OnceLock::new(),
-        }))))
+        })))))
     }
 
     /// Adds the `SdkId` (application ID) for applications that were assigned one. Without it the
     /// header is omitted: the service refuses a wrong or empty one with 190303. Has no effect on
     /// OAuth2.0 credentials.
     pub fn with_sdk_id(mut self, sdk_id: impl Into<String>) -> Result<Self, Error> {
-        if let Mode::Enterprise(e) = &mut self.0 {
+        if let Mode::Enterprise(e) = Arc::make_mut(&mut self.0) {
             e.sdk_id = Some(header_value("sdk_id", &sdk_id.into())?);
         }
         Ok(self)
@@ -89,16 +89,16 @@ impl Credentials {
         header_value("access_token", &access_token)?;
         let open_id = open_id.into();
         let open_id_header = header_value("open_id", &open_id)?;
-        Ok(Self(Mode::OAuth2(OAuth2 {
+        Ok(Self(Arc::new(Mode::OAuth2(OAuth2 {
             access_token: SecretString::from(access_token),
             open_id,
             open_id_header,
-        })))
+        }))))
     }
 
     /// The OAuth2.0 open id, when these are OAuth2.0 credentials.
     pub fn open_id(&self) -> Option<&str> {
-        match &self.0 {
+        match self.0.as_ref() {
             Mode::OAuth2(o) => Some(&o.open_id),
             Mode::Enterprise(_) => None,
         }
@@ -107,7 +107,7 @@ impl Credentials {
     /// The enterprise SecretId (not a secret: it is sent in every request), when these are
     /// enterprise credentials.
     pub fn secret_id(&self) -> Option<&str> {
-        match &self.0 {
+        match self.0.as_ref() {
             Mode::Enterprise(e) => Some(&e.secret_id),
             Mode::OAuth2(_) => None,
         }
@@ -115,7 +115,7 @@ impl Credentials {
 
     /// Whether requests are signed (enterprise mode) rather than carrying an OAuth2.0 token.
     pub fn is_enterprise(&self) -> bool {
-        matches!(self.0, Mode::Enterprise(_))
+        matches!(self.0.as_ref(), Mode::Enterprise(_))
     }
 }
 
@@ -138,7 +138,7 @@ impl Enterprise {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
+        match self.0.as_ref() {
             Mode::Enterprise(e) => f
                 .debug_struct("Credentials::Enterprise")
                 .field("app_id", &e.app_id)
@@ -152,6 +152,61 @@ impl fmt::Debug for Credentials {
                 .field("open_id", &o.open_id)
                 .finish(),
         }
+    }
+}
+
+/// Where a client gets the credentials of each request: fixed [`Credentials`], a
+/// [`SharedCredentials`] you update (say, with a refreshed OAuth2.0 access token), or your own.
+///
+/// Called once per attempt, so a new token applies from the next attempt, on the same client
+/// and connection pool.
+pub trait ProvideCredentials: Send + Sync + fmt::Debug {
+    /// The credentials for the next request.
+    fn credentials(&self) -> Credentials;
+}
+
+impl ProvideCredentials for Credentials {
+    fn credentials(&self) -> Credentials {
+        self.clone()
+    }
+}
+
+/// Credentials that can be replaced while clients use them.
+///
+/// ```
+/// # fn run() -> Result<(), tencent_meeting::Error> {
+/// use std::sync::Arc;
+/// use tencent_meeting::{Client, Credentials, SharedCredentials};
+///
+/// let shared = SharedCredentials::new(Credentials::oauth2("first-token", "open-id-1")?);
+/// let client = Client::builder()
+///     .credentials_provider(Arc::new(shared.clone()))
+///     .build()?;
+/// // Later, when the token is refreshed: the client sends the new one from its next request.
+/// shared.set(Credentials::oauth2("refreshed-token", "open-id-1")?);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SharedCredentials(Arc<RwLock<Credentials>>);
+
+impl SharedCredentials {
+    /// Starts with `credentials`.
+    pub fn new(credentials: Credentials) -> Self {
+        Self(Arc::new(RwLock::new(credentials)))
+    }
+
+    /// Replaces the credentials for every request from now on.
+    pub fn set(&self, credentials: Credentials) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = credentials;
+    }
+}
+
+impl ProvideCredentials for SharedCredentials {
+    fn credentials(&self) -> Credentials {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -193,7 +248,7 @@ mod tests {
             ("a", "s", "", "secret_key"),
         ] {
             match Credentials::enterprise(app, sid, key) {
-                Err(Error::Validation(v)) => assert_eq!(v.field, field),
+                Err(Error::Validation(v)) => assert_eq!(v.field(), field),
                 other => panic!("expected a validation error on {field}, got {other:?}"),
             }
         }

@@ -1,15 +1,20 @@
 //! `POST /v1/meetings/{meetingId}/dismiss`: the call this crate exists for.
 
+use std::time::Duration;
+
 use tencent_meeting_openapi::types;
 
-use crate::call::{Call, Identity};
+use crate::call::{Budget, Call, Identity, Outcome, Overrides, final_error};
 use crate::client::Client;
-use crate::error::{ApiErrorKind, Error, Refusal, ValidationError};
+use crate::dismissed::{Dismissed, Evidence};
+use crate::error::{ApiError, Error, OutcomeUnknown, Refusal, ValidationError};
 use crate::instance::Instance;
 use crate::kind::MeetingKind;
 use crate::lookup::{Meeting, lookup};
 use crate::operator::Operator;
 use crate::prepared::PreparedRequest;
+use crate::retry::RetryPolicy;
+use crate::status::MeetingStatus;
 
 /// The longest `reason_detail` accepted, in characters. The service documents no bound; the spec
 /// sets this one.
@@ -34,30 +39,7 @@ pub struct DismissMeeting {
     force_retrieve_code: bool,
     kind: Option<MeetingKind>,
     lookup: bool,
-}
-
-/// A dismissed meeting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Dismissed {
-    /// The meeting ID that was dismissed.
-    pub meeting_id: String,
-    /// The kind of meeting, when given or looked up.
-    pub kind: Option<MeetingKind>,
-    /// Whether `retrieve_code` was sent as 1 (the code was reclaimed).
-    pub retrieve_code: bool,
-    /// Whether `retrieve_code` was raised to 1 because the meeting is a quick meeting, whose code
-    /// the service always reclaims.
-    pub retrieve_code_overridden: bool,
-    /// Whether an attempt's outcome was unknown (a timeout or reset after sending) and a retry
-    /// then found the meeting already ended (13603): the dismiss is taken as done by that attempt.
-    pub confirmed_on_retry: bool,
-    /// How many attempts were made.
-    pub attempts: u32,
-    /// The HTTP status of the final answer.
-    pub status: u16,
-    /// The trace id of the final answer, when it had one.
-    pub trace_id: Option<String>,
+    overrides: Overrides,
 }
 
 /// A validated dismiss, ready to send.
@@ -83,6 +65,7 @@ impl DismissMeeting {
             force_retrieve_code: false,
             kind: None,
             lookup: false,
+            overrides: Overrides::default(),
         }
     }
 
@@ -155,14 +138,39 @@ impl DismissMeeting {
         self
     }
 
+    /// This call's timeout of one attempt, instead of the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.overrides.timeout = Some(timeout);
+        self
+    }
+
+    /// This call's retry policy, instead of the client's.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.overrides.retry = Some(retry);
+        self
+    }
+
+    /// The most this call may take, look-ups, attempts and waits included, instead of the
+    /// client's deadline. An attempt still in flight when it passes ends as a timeout (with its
+    /// outcome unknown when the request was sent), never by dropping the call.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.overrides.deadline = Some(deadline);
+        self
+    }
+
     /// Validates and sends the dismiss, retrying what the retry policy allows.
+    ///
+    /// `Ok` only with evidence that the meeting ended ([`Dismissed::evidence`]). When an attempt
+    /// may have reached the service unanswered and nothing since showed the outcome, the error is
+    /// [`Error::OutcomeUnknown`].
     pub async fn send(mut self) -> Result<Dismissed, Error> {
+        let budget = Budget::start(&self.client, self.overrides)?;
         let call = self.take_call()?;
         let kind = if self.lookup {
             // Boxed: only some calls look up, and the look-up's future is large.
-            let meeting = Box::pin(lookup(&self.client, &call)).await?;
+            let meeting = Box::pin(lookup(&self.client, &call, &budget)).await?;
             check_looked_up(call.meeting_id.as_str(), &meeting)?;
-            Some(meeting.kind)
+            Some(meeting.kind())
         } else {
             self.kind
         };
@@ -181,10 +189,11 @@ impl DismissMeeting {
                 planned.retrieve_code,
             )
         };
-        let done = client
-            .with_retries_confirming(
+        let attempted = client
+            .attempt(
                 "dismiss_meeting",
                 meeting_id.as_str(),
+                &budget,
                 || {
                     let body = first_body.take().map_or_else(rebuild_body, Ok);
                     async move {
@@ -201,28 +210,38 @@ impl DismissMeeting {
                             .map(|rv| rv.into_inner())
                     }
                 },
-                |e| {
-                    matches!(
-                        e,
-                        Error::Api {
-                            code: ALREADY_ENDED,
-                            kind: ApiErrorKind::NotInProgress,
-                            ..
-                        }
-                    )
-                },
+                |api| api.code() == ALREADY_ENDED,
             )
-            .await?;
-        Ok(Dismissed {
-            meeting_id: planned.call.meeting_id.into(),
-            kind: planned.kind,
-            retrieve_code: planned.retrieve_code,
-            retrieve_code_overridden: planned.retrieve_code_overridden,
-            confirmed_on_retry: done.confirmed_on_retry,
-            attempts: done.attempts,
-            status: done.status,
-            trace_id: done.trace_id,
-        })
+            .await;
+        let attempts = attempted.attempts;
+        let evidence = match attempted.outcome {
+            Outcome::Answered { answer, .. } => Evidence::Answered {
+                status: answer.status,
+                trace_id: answer.trace_id,
+            },
+            Outcome::AlreadyDoneAfterUnknown(already_ended) => {
+                Box::pin(confirm_by_lookup(
+                    client,
+                    &planned.call,
+                    &budget,
+                    already_ended,
+                    attempts,
+                ))
+                .await?
+            }
+            Outcome::Failed {
+                error,
+                outcome_unknown,
+            } => return Err(final_error(error, attempts, outcome_unknown, &budget)),
+        };
+        Ok(Dismissed::new(
+            planned.call.meeting_id.into(),
+            planned.kind,
+            planned.retrieve_code,
+            planned.retrieve_code_overridden,
+            attempts,
+            evidence,
+        ))
     }
 
     /// Validates, stamps and signs the dismiss exactly as [`Self::send`] would, and returns the
@@ -257,11 +276,12 @@ impl DismissMeeting {
     /// Validates the meeting ID and identity, moving them into the call (`send` and `prepare`
     /// consume the builder, so nothing is copied).
     fn take_call(&mut self) -> Result<Call, Error> {
-        Call::new(
-            &self.client,
+        let credentials = self.client.credentials();
+        Ok(Call::new(
+            credentials.open_id(),
             std::mem::take(&mut self.meeting_id),
             std::mem::take(&mut self.identity),
-        )
+        )?)
     }
 
     /// Validates the rest of the input, applies the kind's rules and builds the body.
@@ -285,11 +305,12 @@ impl DismissMeeting {
             Some(MeetingKind::Quick) => (true, !self.retrieve_code),
             Some(MeetingKind::Recurring {
                 remaining_sub_meetings,
-            }) if remaining_sub_meetings > 0 && self.retrieve_code && !self.force_retrieve_code => {
-                return Err(Refusal::SubMeetingsRemain {
-                    remaining: remaining_sub_meetings,
-                }
-                .into());
+                ..
+            }) if self.retrieve_code
+                && !self.force_retrieve_code
+                && remaining_sub_meetings != Some(0) =>
+            {
+                return Err(Refusal::sub_meetings_remain(remaining_sub_meetings).into());
             }
             _ => (self.retrieve_code, false),
         };
@@ -313,22 +334,60 @@ impl DismissMeeting {
 
 /// Refuses a look-up result that names another (master) meeting or a meeting not in progress.
 fn check_looked_up(meeting_id: &str, meeting: &Meeting) -> Result<(), Refusal> {
-    if meeting.meeting_id.as_deref() != Some(meeting_id) {
-        return Err(Refusal::SubMeetingId {
-            given: meeting_id.to_string(),
-            master_id: meeting.meeting_id.clone(),
-        });
+    if meeting.meeting_id() != Some(meeting_id) {
+        return Err(Refusal::sub_meeting_id(
+            meeting_id,
+            meeting.meeting_id().map(str::to_string),
+        ));
     }
     if !meeting.in_progress() {
-        return Err(Refusal::NotInProgress {
-            meeting_id: meeting_id.to_string(),
-            status: meeting
-                .status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "unknown".to_string()),
-        });
+        return Err(Refusal::not_in_progress(
+            meeting_id,
+            meeting
+                .status()
+                .map_or_else(|| "unknown".to_string(), |s| s.to_string()),
+        ));
     }
     Ok(())
+}
+
+/// After an attempt whose outcome was unknown, the service answered "already ended": looks the
+/// meeting up, and takes the dismiss as done only when the look-up shows the meeting ended.
+/// Anything else leaves the outcome unknown.
+async fn confirm_by_lookup(
+    client: &Client,
+    call: &Call,
+    budget: &Budget,
+    already_ended: ApiError,
+    attempts: u32,
+) -> Result<Evidence, Error> {
+    let unknown = |last: Error| -> Error { OutcomeUnknown::new(attempts, last).into() };
+    match lookup(client, call, budget).await {
+        Ok(meeting) if meeting.has_ended() => {
+            let looked_up = meeting.status().cloned().unwrap_or(MeetingStatus::Ended);
+            tracing::info!(
+                target: crate::call::ATTEMPT_TARGET,
+                status = %looked_up,
+                "the look-up confirms the meeting ended"
+            );
+            Ok(Evidence::LookedUp {
+                status: already_ended.status(),
+                trace_id: already_ended.trace_id().map(str::to_string),
+                looked_up,
+            })
+        }
+        Ok(meeting) => {
+            tracing::info!(
+                target: crate::call::ATTEMPT_TARGET,
+                status = %meeting.status().map_or("none", |s| s.as_str()),
+                "the look-up does not show the meeting ended; its outcome stays unknown"
+            );
+            Err(unknown(
+                Error::from(already_ended).after_attempts(attempts, budget.elapsed()),
+            ))
+        }
+        Err(e) => Err(unknown(e)),
+    }
 }
 
 /// The generated body type, from validated parts. Its own checks (the spec's constraints) cannot

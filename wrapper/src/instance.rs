@@ -106,7 +106,7 @@ mod tests {
     fn refuses_undocumented_codes() {
         for code in [0, 11, 19, 23, 31, 34, -1, i32::MAX] {
             let err = Instance::try_from(code).err();
-            assert_eq!(err.map(|e| e.field), Some("instanceid"), "{code}");
+            assert_eq!(err.map(|e| e.field()), Some("instanceid"), "{code}");
         }
     }
 }

@@ -9,12 +9,12 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), tencent_meeting::Error> {
-//! use tencent_meeting::{Client, Credentials, Instance, MeetingKind, Operator};
+//! use tencent_meeting::{Client, Credentials, Error, Instance, MeetingKind, Operator};
 //!
 //! let client = Client::builder()
-//!     .credentials(Credentials::enterprise("200000001", "AKID...", "secret-key")?)
+//!     .credentials(Credentials::enterprise("200000001", "AKIDEXAMPLE", "secret-key")?)
 //!     .build()?;
-//! let dismissed = client
+//! let result = client
 //!     .dismiss_meeting("7567173273889276131")
 //!     .operator(Operator::user_id("test1"))
 //!     .instance(Instance::Pc)
@@ -22,10 +22,32 @@
 //!     .reason_detail("结束会议")
 //!     .kind(MeetingKind::Quick)
 //!     .send()
-//!     .await?;
-//! assert!(dismissed.retrieve_code); // a quick meeting's code is always reclaimed
+//!     .await;
+//! match result {
+//!     // Ok only with evidence: the service's success answer, or a look-up after an unknown attempt.
+//!     Ok(dismissed) => assert!(dismissed.retrieve_code()), // a quick meeting's code is reclaimed
+//!     // The meeting may or may not have ended: look it up before acting on either.
+//!     Err(e) if e.maybe_applied() => eprintln!("unknown: {e}"),
+//!     Err(e) => return Err(e),
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Outcomes
+//!
+//! A dismiss returns `Ok(Dismissed)` only with evidence that the meeting ended
+//! ([`Dismissed::evidence`]): the service's success answer (HTTP 200 with an empty body or `{}`,
+//! nothing else), or, when an attempt went unanswered and a retry was told "already ended"
+//! (13603), a look-up showing the meeting ended. When an attempt may have reached the service and
+//! nothing since showed its fate, the error is [`Error::OutcomeUnknown`]
+//! ([`Error::maybe_applied`] is `true`); every other error means nothing was applied.
+//!
+//! # Tracing
+//!
+//! Each call runs in a span named `tencent_meeting` (fields `operation`, `meeting_id`); each
+//! attempt logs one event with target `tencent_meeting::attempt` (fields `attempt`, `status`,
+//! `api_code`, `trace_id`, `elapsed_ms`, and `retry_in_ms` when it is retried): at `DEBUG` when
+//! answered, at `INFO` when it failed. Filter with `RUST_LOG=tencent_meeting::attempt=info`.
 
 #![warn(missing_docs)]
 
@@ -34,6 +56,7 @@ mod client;
 pub mod clock;
 mod credentials;
 mod dismiss;
+mod dismissed;
 mod error;
 mod instance;
 mod kind;
@@ -44,6 +67,7 @@ mod rate_limit;
 mod response;
 mod retry;
 pub mod signing;
+mod status;
 mod transport;
 #[cfg(feature = "webhook")]
 pub mod webhook;
@@ -51,16 +75,17 @@ pub mod webhook;
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
-pub use credentials::Credentials;
-pub use dismiss::{DismissMeeting, Dismissed, REASON_DETAIL_MAX_CHARS};
-pub use error::{ApiErrorKind, Error, Refusal, ValidationError};
+pub use credentials::{Credentials, ProvideCredentials, SharedCredentials};
+pub use dismiss::{DismissMeeting, REASON_DETAIL_MAX_CHARS};
+pub use dismissed::{Dismissed, Evidence};
+pub use error::{
+    ApiError, ApiErrorKind, DecodeError, Error, OutcomeUnknown, Refusal, TimeoutError,
+    TransportError, ValidationError,
+};
 pub use instance::Instance;
 pub use kind::MeetingKind;
-pub use lookup::{GetMeeting, Meeting, MeetingStatus};
+pub use lookup::{GetMeeting, Meeting};
 pub use operator::Operator;
 pub use prepared::{PreparedHeader, PreparedRequest};
-pub use response::parse_error_body;
 pub use retry::RetryPolicy;
-
-/// The generated client this crate wraps, for what the wrapper does not cover.
-pub use tencent_meeting_openapi as openapi;
+pub use status::MeetingStatus;

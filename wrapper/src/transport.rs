@@ -9,13 +9,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tencent_meeting_openapi::hooks::{HookError, RequestHooks};
 use tokio::task::futures::TaskLocalFuture;
 
 use crate::clock::{Clock, NonceSource};
-use crate::credentials::{Credentials, Mode};
+use crate::credentials::{Credentials, Mode, ProvideCredentials};
 use crate::prepared::PreparedRequest;
 use crate::signing::{SigningParams, sign_with};
 
@@ -28,18 +29,31 @@ const DRY_RUN: &str = "dry run: request prepared, not sent";
 /// What one attempt sent and saw.
 #[derive(Debug, Default)]
 pub(crate) struct AttemptRecord {
+    /// The nonce it was stamped with (0: the hooks did not run, so nothing was sent).
     pub nonce: u64,
     pub status: Option<u16>,
     pub trace_id: Option<String>,
+    /// The timeout the request was given.
+    pub timeout: Option<Duration>,
+    /// Whether that timeout was what remained of the call's deadline.
+    pub timeout_is_deadline: bool,
     // Boxed: the task-local value is swapped in and out on every poll, so it is kept small.
     pub prepared: Option<Box<PreparedRequest>>,
 }
 
-/// One attempt in flight: whether it is a dry run, and what it recorded so far.
+/// One attempt in flight: how to run it, and what it recorded so far.
 #[derive(Debug, Default)]
 struct Attempt {
     dry_run: bool,
     record: AttemptRecord,
+}
+
+/// How one attempt runs: its timeout, and whether it is a dry run.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AttemptSettings {
+    pub dry_run: bool,
+    pub timeout: Option<Duration>,
+    pub timeout_is_deadline: bool,
 }
 
 tokio::task_local! {
@@ -73,11 +87,16 @@ impl<F: Future> Future for AttemptFuture<F> {
 }
 
 /// Runs one generated call as an attempt and returns its outcome with what the hooks recorded.
-/// With `dry_run`, the hooks prepare the request and stop it before it is sent.
-pub(crate) fn run_attempt<F: Future>(dry_run: bool, call: F) -> AttemptFuture<F> {
+/// The hooks give the request the settings' timeout; with `dry_run`, they prepare the request
+/// and stop it before it is sent.
+pub(crate) fn run_attempt<F: Future>(settings: AttemptSettings, call: F) -> AttemptFuture<F> {
     let attempt = RefCell::new(Attempt {
-        dry_run,
-        ..Attempt::default()
+        dry_run: settings.dry_run,
+        record: AttemptRecord {
+            timeout: settings.timeout,
+            timeout_is_deadline: settings.timeout_is_deadline,
+            ..AttemptRecord::default()
+        },
     });
     AttemptFuture {
         scoped: ATTEMPT.scope(attempt, call),
@@ -92,7 +111,7 @@ pub(crate) fn is_dry_run_stop(message: &str) -> bool {
 /// Stamps every request of one client with a fresh timestamp and nonce and its credentials'
 /// headers, signing it in enterprise mode.
 pub(crate) struct Stamper {
-    pub credentials: Credentials,
+    pub credentials: Arc<dyn ProvideCredentials>,
     pub clock: Arc<dyn Clock>,
     pub nonces: NonceSource,
 }
@@ -101,10 +120,13 @@ impl RequestHooks for Stamper {
     fn before_send(&self, request: &mut reqwest::Request) -> Result<(), HookError> {
         let now = self.clock.now_unix_millis();
         let nonce = self.nonces.next(now);
-        let signed = stamp(&self.credentials, request, now / 1000, nonce);
+        let signed = stamp(&self.credentials.credentials(), request, now / 1000, nonce);
         let stop = ATTEMPT.try_with(|attempt| {
             let mut attempt = attempt.borrow_mut();
             attempt.record.nonce = nonce;
+            if let Some(timeout) = attempt.record.timeout {
+                *request.timeout_mut() = Some(timeout);
+            }
             if attempt.dry_run {
                 attempt.record.prepared =
                     Some(Box::new(PreparedRequest::from_request(request, signed)));
@@ -150,7 +172,7 @@ fn stamp(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
     headers.insert(X_TC_NONCE, HeaderValue::from(nonce));
-    match &credentials.0 {
+    match credentials.0.as_ref() {
         Mode::OAuth2(o) => {
             let headers = request.headers_mut();
             // Checked to be a valid header value when the credentials were made.

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use tencent_meeting::{Client, Credentials, Error, Instance, MeetingKind, Operator, RetryPolicy};
+use tencent_meeting::{
+    Client, Credentials, Error, Evidence, Instance, MeetingKind, Operator, RetryPolicy,
+};
 
 struct Prism {
     child: Child,
@@ -119,7 +121,11 @@ async fn requests_pass_prism_validation() {
     for call in calls {
         let description = format!("{call:?}");
         match call.send().await {
-            Ok(d) => assert_eq!(d.status, 200, "{description}"),
+            Ok(d) => assert!(
+                matches!(d.evidence(), Evidence::Answered { status: 200, .. }),
+                "{description}: {:?}",
+                d.evidence()
+            ),
             Err(e) => panic!("Prism refused {description}: {}", describe(&e)),
         }
     }
@@ -156,9 +162,7 @@ async fn requests_pass_prism_validation() {
 
 fn describe(e: &Error) -> String {
     match e {
-        Error::Decode {
-            status, snippet, ..
-        } => format!("HTTP {status}: {snippet}"),
+        Error::Decode(e) => format!("HTTP {}: {}", e.status(), e.snippet()),
         other => other.to_string(),
     }
 }

@@ -2,15 +2,22 @@
 //! wrapper is reported by `cargo xtask codegen`, `cargo xtask lint` still runs, and reverting the
 //! spec then `cargo xtask codegen` alone restores the checked-in client.
 //!
-//! The copy builds in a target directory of its own under this one's `tmp/`. (It cannot share
-//! this workspace's build directory: cargo names a workspace crate's artifacts by its path
-//! relative to the workspace, so the copy's crates would overwrite this workspace's.)
+//! The copy puts its binaries in a target directory of its own, but shares this workspace's
+//! build directory (`build.build-dir`), so the dependencies compiled here are reused and only the
+//! workspace's own crates are compiled again. Cargo names a workspace crate's artifacts after
+//! its name, version and path relative to the workspace, which the copy shares with this
+//! workspace; so the copy's crates get a version of their own (`+regenerate-test` build
+//! metadata), and never overwrite this workspace's artifacts.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SPEC: &str = "openapi/tencent-meeting.yaml";
+const MANIFEST: &str = "Cargo.toml";
+/// The workspace version line, and the copy's, told apart by build metadata.
+const VERSION: &str = "version = \"0.1.0\"";
+const COPY_VERSION: &str = "version = \"0.1.0+regenerate-test\"";
 const GENERATED: &str = "generated/src/generated.rs";
 
 /// The dismiss body's `required` list, and the same list without `reason_code`.
@@ -23,6 +30,16 @@ fn a_spec_change_that_breaks_the_wrapper_is_reported_and_reverting_restores_the_
     let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("regenerate");
     let copy = scratch.join("workspace");
     copy_workspace(&root, &copy);
+    let manifest = read(&copy.join(MANIFEST));
+    assert!(
+        manifest.contains(VERSION),
+        "the workspace version moved; update the test's VERSION"
+    );
+    fs::write(
+        copy.join(MANIFEST),
+        manifest.replacen(VERSION, COPY_VERSION, 1),
+    )
+    .expect("write the copy's manifest");
     let original_spec = read(&copy.join(SPEC));
     let original_client = read(&copy.join(GENERATED));
 
@@ -150,12 +167,16 @@ fn copy_workspace(root: &Path, to: &Path) {
 
 /// Runs `cargo xtask ARGS` in the copy, as a user would.
 fn xtask(copy: &Path, scratch: &Path, args: &[&str]) -> Output {
+    // This workspace's build directory: the parent of CARGO_TARGET_TMPDIR (`<target>/tmp`).
+    let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory");
     Command::new(cargo())
         .current_dir(copy)
         .arg("xtask")
         .args(args)
         .env("CARGO_TARGET_DIR", scratch.join("target"))
-        .env_remove("CARGO_BUILD_BUILD_DIR")
+        .env("CARGO_BUILD_BUILD_DIR", build_dir)
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .output()
         .expect("run cargo xtask")

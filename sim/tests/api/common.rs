@@ -90,7 +90,7 @@ pub fn view(sim: &Simulator, id: &str) -> MeetingView {
 /// The API code of an error, or a panic naming what came instead.
 pub fn api_code(result: Result<impl std::fmt::Debug, Error>) -> i64 {
     match result {
-        Err(Error::Api { code, .. }) => code,
+        Err(Error::Api(e)) => e.code(),
         other => panic!("expected an API error, got {other:?}"),
     }
 }

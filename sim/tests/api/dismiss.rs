@@ -1,6 +1,6 @@
 //! The dismiss endpoint's rules, through the wrapper and raw requests.
 
-use tencent_meeting::{Error, Instance, MeetingKind, Operator, Refusal};
+use tencent_meeting::{Error, Evidence, Instance, MeetingKind, Operator, Refusal};
 use tencent_meeting_sim::{MeetingSpec, MeetingStatus, Simulator, codes};
 
 use crate::common::*;
@@ -19,14 +19,16 @@ async fn success_answers_an_empty_body_and_ends_the_meeting() {
         .send()
         .await
         .expect("dismissed");
-    assert_eq!(done.status, 200);
-    assert_eq!(done.attempts, 1);
     assert!(
-        done.trace_id
-            .as_deref()
-            .is_some_and(|t| t.starts_with("sim-")),
+        matches!(done.evidence(), Evidence::Answered { status: 200, .. }),
         "{:?}",
-        done.trace_id
+        done.evidence()
+    );
+    assert_eq!(done.attempts(), 1);
+    assert!(
+        done.trace_id().is_some_and(|t| t.starts_with("sim-")),
+        "{:?}",
+        done.trace_id()
     );
     let m = view(&sim, &id);
     assert_eq!(m.status, MeetingStatus::Ended);
@@ -103,20 +105,13 @@ async fn only_the_creator_may_dismiss_9042() {
     let client = client(&sim, enterprise(&sim));
     let result = dismiss_as(&client, &id, Operator::user_id("mallory")).await;
     match result {
-        Err(Error::Api {
-            status,
-            code,
-            new_code,
-            message,
-            trace_id,
-            ..
-        }) => {
+        Err(Error::Api(e)) => {
             assert_eq!(
-                (status, code, new_code),
+                (e.status(), e.code(), e.new_code()),
                 (400, codes::NO_PERMISSION, Some(codes::NO_PERMISSION))
             );
-            assert!(message.contains("creator"), "{message}");
-            assert!(trace_id.is_some());
+            assert!(e.message().contains("creator"), "{e}");
+            assert!(e.trace_id().is_some());
         }
         other => panic!("expected 9042, got {other:?}"),
     }
@@ -134,9 +129,9 @@ async fn a_sub_meeting_id_is_refused_naming_the_master_9002() {
     // Without .lookup() or .kind() the wrapper sends it; the simulator refuses.
     let result = dismiss_as(&client, "1700086400", Operator::user_id(ALICE)).await;
     match result {
-        Err(Error::Api { code, message, .. }) => {
-            assert_eq!(code, codes::MEETING_ID_ERROR);
-            assert!(message.contains(&master), "{message}");
+        Err(Error::Api(e)) => {
+            assert_eq!(e.code(), codes::MEETING_ID_ERROR);
+            assert!(e.message().contains(&master), "{e}");
         }
         other => panic!("expected 9002, got {other:?}"),
     }
@@ -168,13 +163,13 @@ async fn a_meeting_not_started_answers_otherwise_than_one_ended() {
     ] {
         let id = create(&sim, MeetingSpec::new(ALICE).status(status));
         match dismiss_as(&client, &id, Operator::user_id(ALICE)).await {
-            Err(Error::Api {
-                status: http,
-                code,
-                message,
-                ..
-            }) => {
-                assert_eq!((http, code), (400, codes::NOT_STARTED), "{status}");
+            Err(Error::Api(e)) => {
+                assert_eq!(
+                    (e.status(), e.code()),
+                    (400, codes::NOT_STARTED),
+                    "{status}"
+                );
+                let message = e.message();
                 assert!(message.contains(says), "{status}: {message}");
                 assert!(message.contains(status.as_str()), "{message}");
             }
@@ -238,8 +233,9 @@ async fn operator_id_types_are_different_users() {
         ),
     ] {
         match dismiss_as(&client, id, operator).await {
-            Err(Error::Api { code, message, .. }) => {
-                assert_eq!(code, codes::NO_PERMISSION);
+            Err(Error::Api(e)) => {
+                let message = e.message();
+                assert_eq!(e.code(), codes::NO_PERMISSION);
                 assert!(
                     message.contains(operator_kind) && message.contains(creator_kind),
                     "{message}"
@@ -305,7 +301,7 @@ async fn a_quick_meeting_always_reclaims_its_code() {
         .send()
         .await
         .expect("dismissed");
-    assert!(done.retrieve_code && done.retrieve_code_overridden);
+    assert!(done.retrieve_code() && done.retrieve_code_overridden());
     assert_eq!(
         view(&sim, &other).last_dismiss.map(|d| d.retrieve_code),
         Some(1)
@@ -357,7 +353,10 @@ async fn reclaiming_a_recurring_meetings_code_blocks_its_sub_meetings() {
     assert!(
         matches!(
             refused,
-            Err(Error::Refused(Refusal::SubMeetingsRemain { remaining: 1 }))
+            Err(Error::Refused(Refusal::SubMeetingsRemain {
+                remaining: Some(1),
+                ..
+            }))
         ),
         "{refused:?}"
     );

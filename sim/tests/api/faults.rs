@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tencent_meeting::clock::SystemClock;
-use tencent_meeting::{Error, Instance, Operator, RetryPolicy};
+use tencent_meeting::{Error, Evidence, Instance, Operator, RetryPolicy};
 use tencent_meeting_sim::{
     ApiFailure, FailNext, FailureKind, Faults, MeetingSpec, MeetingStatus, Simulator, codes,
 };
@@ -35,7 +35,10 @@ async fn latency_before_handling_makes_a_short_timeout_fire() {
         Duration::from_millis(200),
     );
     let result = dismiss_as(&impatient, &id, Operator::user_id(ALICE)).await;
-    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(
+        matches!(&result, Err(e @ Error::OutcomeUnknown(_)) if e.maybe_applied()),
+        "{result:?}"
+    );
     // A patient client gets its answer.
     sim.set_faults(Faults::none().latency(Duration::from_millis(50)))
         .expect("valid");
@@ -65,14 +68,18 @@ async fn latency_after_a_dismiss_times_out_a_client_after_the_meeting_ended() {
         Duration::from_secs(1),
     );
     let result = dismiss_as(&impatient, &id, Operator::user_id(ALICE)).await;
-    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(
+        matches!(&result, Err(e @ Error::OutcomeUnknown(_)) if e.maybe_applied()),
+        "{result:?}"
+    );
     assert!(
         ended_eventually(&sim, &id).await,
         "the dismiss was committed before the late answer"
     );
     assert_eq!(view(&sim, &id).dismiss_count, 1);
 
-    // With retries, the retry finds it ended (13603, answered at once) and the wrapper confirms.
+    // With retries, the retry finds it ended (13603, answered at once) and the wrapper confirms
+    // it with a look-up.
     let other = create(&sim, MeetingSpec::new(ALICE));
     let retrying = client_with(
         &sim,
@@ -83,14 +90,18 @@ async fn latency_after_a_dismiss_times_out_a_client_after_the_meeting_ended() {
     );
     let done = dismiss_as(&retrying, &other, Operator::user_id(ALICE))
         .await
-        .expect("confirmed on retry");
-    assert!(done.confirmed_on_retry);
-    assert_eq!(done.attempts, 2);
+        .expect("confirmed by a look-up");
+    assert!(
+        matches!(done.evidence(), Evidence::LookedUp { .. }),
+        "{:?}",
+        done.evidence()
+    );
+    assert_eq!(done.attempts(), 2);
     assert_eq!(view(&sim, &other).dismiss_count, 1, "never dismissed twice");
 }
 
 #[tokio::test]
-async fn a_dropped_connection_is_a_transport_error_and_changes_nothing() {
+async fn a_dropped_connection_leaves_the_outcome_unknown_and_changes_nothing() {
     let sim =
         start(Simulator::builder().faults(Faults::none().fail_next(1, FailureKind::Drop))).await;
     let id = create(&sim, MeetingSpec::new(ALICE));
@@ -100,7 +111,12 @@ async fn a_dropped_connection_is_a_transport_error_and_changes_nothing() {
         Operator::user_id(ALICE),
     )
     .await;
-    assert!(matches!(result, Err(Error::Transport { .. })), "{result:?}");
+    // The request was written before the connection closed: for all the client knows, the
+    // meeting may have ended (here it did not).
+    assert!(
+        matches!(&result, Err(Error::OutcomeUnknown(u)) if matches!(u.last(), Error::Transport(t) if t.maybe_sent())),
+        "{result:?}"
+    );
     assert_eq!(view(&sim, &id).status, MeetingStatus::Started);
     assert_eq!(sim.stats().faults.get("drop"), Some(&1));
     // A retrying client gets through on the next attempt.
@@ -116,8 +132,8 @@ async fn a_dropped_connection_is_a_transport_error_and_changes_nothing() {
     let done = dismiss_as(&retrying, &id, Operator::user_id(ALICE))
         .await
         .expect("dismissed");
-    assert_eq!(done.attempts, 2);
-    assert!(!done.confirmed_on_retry);
+    assert_eq!(done.attempts(), 2);
+    assert!(matches!(done.evidence(), Evidence::Answered { .. }));
 }
 
 #[tokio::test]
@@ -134,12 +150,12 @@ async fn injected_5xx_answers_carry_codes_41_and_960000() {
     let client = client(&sim, enterprise(&sim));
     for expected in [codes::NETWORK_41, codes::NETWORK_960000] {
         match dismiss_as(&client, &id, Operator::user_id(ALICE)).await {
-            Err(e @ Error::Api { .. }) => {
+            Err(e @ Error::Api(_)) => {
                 assert!(e.is_retryable());
-                let Error::Api { status, code, .. } = e else {
-                    unreachable!()
+                let Some(a) = e.api() else {
+                    panic!("matched above")
                 };
-                assert_eq!((status, code), (500, expected));
+                assert_eq!((a.status(), a.code()), (500, expected));
             }
             other => panic!("expected {expected}, got {other:?}"),
         }
@@ -162,15 +178,10 @@ async fn an_html_502_is_a_decode_error() {
     )
     .await;
     match result {
-        Err(Error::Decode {
-            status,
-            not_json,
-            snippet,
-            ..
-        }) => {
-            assert_eq!(status, 502);
-            assert!(not_json);
-            assert!(snippet.contains("502 Bad Gateway"), "{snippet}");
+        Err(Error::Decode(d)) => {
+            assert_eq!(d.status(), 502);
+            assert!(d.not_json());
+            assert!(d.snippet().contains("502 Bad Gateway"), "{d}");
         }
         other => panic!("expected a decode error, got {other:?}"),
     }
@@ -185,9 +196,7 @@ async fn an_injected_rate_limit_answers_190310() {
     let id = create(&sim, MeetingSpec::new(ALICE));
     let client = client(&sim, enterprise(&sim));
     match dismiss_as(&client, &id, Operator::user_id(ALICE)).await {
-        Err(Error::Api { status, code, .. }) => {
-            assert_eq!((status, code), (400, codes::RATE_LIMITED))
-        }
+        Err(Error::Api(e)) => assert_eq!((e.status(), e.code()), (400, codes::RATE_LIMITED)),
         other => panic!("expected 190310, got {other:?}"),
     }
     assert_eq!(view(&sim, &id).status, MeetingStatus::Started);
@@ -208,13 +217,7 @@ async fn a_truncated_body_breaks_the_answer() {
         .send()
         .await;
     assert!(
-        matches!(
-            result,
-            Err(Error::Transport {
-                maybe_sent: true,
-                ..
-            })
-        ),
+        matches!(&result, Err(Error::Transport(t)) if t.maybe_sent()),
         "{result:?}"
     );
     // Raw: the headers promise more than arrives.
@@ -273,9 +276,9 @@ async fn shares_repeat_exactly_for_a_seed() {
                 .await;
             outcomes.push(match result {
                 Ok(_) => "ok".to_string(),
-                Err(Error::Api { code, .. }) => code.to_string(),
-                Err(Error::Decode { status, .. }) => format!("decode {status}"),
-                Err(Error::Transport { .. }) => "transport".to_string(),
+                Err(Error::Api(e)) => e.code().to_string(),
+                Err(Error::Decode(d)) => format!("decode {}", d.status()),
+                Err(Error::Transport(_)) => "transport".to_string(),
                 Err(other) => format!("{other}"),
             });
         }
@@ -335,13 +338,7 @@ async fn faults_are_set_and_read_over_the_admin_api() {
 /// The `(status, code, new_code, message)` of an API error.
 fn api_error(result: Result<tencent_meeting::Dismissed, Error>) -> (u16, i64, Option<i64>, String) {
     match result {
-        Err(Error::Api {
-            status,
-            code,
-            new_code,
-            message,
-            ..
-        }) => (status, code, new_code, message),
+        Err(Error::Api(e)) => (e.status(), e.code(), e.new_code(), e.message().to_string()),
         other => panic!("expected an API error, got {other:?}"),
     }
 }

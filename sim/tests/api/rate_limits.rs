@@ -49,13 +49,10 @@ async fn look_up(client: &Client, id: &str) -> Result<(), Error> {
 /// The `(status, code, new_code)` of a refusal, and its message.
 fn refusal(result: Result<(), Error>) -> ((u16, i64, Option<i64>), String) {
     match result {
-        Err(Error::Api {
-            status,
-            code,
-            new_code,
-            message,
-            ..
-        }) => ((status, code, new_code), message),
+        Err(Error::Api(e)) => (
+            (e.status(), e.code(), e.new_code()),
+            e.message().to_string(),
+        ),
         other => panic!("expected an API error, got {other:?}"),
     }
 }

@@ -76,9 +76,9 @@ async fn each_dismiss_ends_one_sub_meeting_and_schedules_the_next() {
 
     // Not started yet: "not started" (9003), not "already ended".
     match dismiss_master(&client, &master, false).await {
-        Err(Error::Api { code, message, .. }) => {
-            assert_eq!(code, codes::NOT_STARTED);
-            assert!(message.contains("1700086400"), "{message}");
+        Err(Error::Api(e)) => {
+            assert_eq!(e.code(), codes::NOT_STARTED);
+            assert!(e.message().contains("1700086400"), "{e}");
         }
         other => panic!("expected 9003, got {other:?}"),
     }
