@@ -172,3 +172,9 @@ pub use stats::Stats;
 
 /// The clock trait and clocks the simulator uses, re-exported from the client crate.
 pub use tencent_meeting::clock::{Clock, FixedClock, SystemClock};
+
+/// Every Rust block of the workspace's README.md, compiled (and run, unless marked otherwise) as a
+/// doc-test of this crate, which has both the client and the simulator at hand.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
