@@ -30,6 +30,8 @@ pub enum Command {
     /// Show the client at work against an in-process simulator: every dismiss rule, and two
     /// refused calls.
     Demo,
+    /// Receive Tencent Meeting events (webhooks), e.g. `meeting.end`.
+    Events(crate::events::EventsArgs),
 }
 
 /// `sim`.
