@@ -50,6 +50,8 @@
 //! answered, at `INFO` when it failed. Filter with `RUST_LOG=tencent_meeting::attempt=info`.
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`, nightly): each feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod call;
 mod client;

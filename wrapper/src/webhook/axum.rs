@@ -1,5 +1,5 @@
 //! A receiver to mount in an axum (tower) server: the thin framework layer over
-//! [`Webhook`](super::Webhook). Feature `webhook-axum`.
+//! [`Webhook`]. Feature `webhook-axum`.
 //!
 //! - `GET` (URL verification at set-up, and heartbeats ever after): 200 with the bare plaintext.
 //! - `POST` (events): the handler is called with the delivery's events; 200
