@@ -74,6 +74,14 @@ pub mod signing;
 mod status;
 pub mod testing;
 mod transport;
+
+/// Guides beyond the API reference.
+pub mod docs {
+    /// Testing code that uses this crate: test doubles, the simulator, typed mocks, and when to
+    /// use which.
+    #[doc = include_str!("docs/testing.md")]
+    pub mod testing {}
+}
 #[cfg(feature = "webhook")]
 pub mod webhook;
 

@@ -1,7 +1,9 @@
-//! `cargo xtask ci`: the checks CI runs, in order, stopping at the first failure.
+//! `cargo xtask ci`: the checks CI runs, in order, stopping at the first failure. Each step
+//! prints how long it took.
 
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
@@ -10,10 +12,19 @@ use crate::workspace_root;
 /// The spec the external linters check.
 const SPEC: &str = "openapi/tencent-meeting.yaml";
 
+/// The crates that publish to crates.io, in dependency order.
+const PUBLISHED: [&str; 4] = [
+    "tencent-meeting-openapi",
+    "tencent-meeting",
+    "tencent-meeting-sim",
+    "tencent-meeting-cli",
+];
+
 pub fn run() -> Result<ExitCode> {
     let root = workspace_root();
     let cargo = env!("CARGO");
-    setup(&root)?;
+    let started = Instant::now();
+    let openssl = setup(&root)?;
     let cargo_steps: &[(&str, &[&str])] = &[
         ("format", &["fmt", "--all", "--check"]),
         (
@@ -32,6 +43,49 @@ pub fn run() -> Result<ExitCode> {
     ];
     for (name, args) in cargo_steps {
         step(name, cargo, args, &root)?;
+    }
+    if openssl {
+        // Every feature, so native-tls (OpenSSL) too.
+        step(
+            "public API",
+            cargo,
+            &["xtask", "public-api", "--check"],
+            &root,
+        )?;
+    }
+    // The wrapper with each TLS stack, alone (no other crate's features unified in).
+    step(
+        "TLS: rustls (the default)",
+        cargo,
+        &["check", "-p", "tencent-meeting"],
+        &root,
+    )?;
+    if openssl {
+        step(
+            "TLS: native-tls instead",
+            cargo,
+            &[
+                "check",
+                "-p",
+                "tencent-meeting",
+                "--no-default-features",
+                "--features",
+                "native-tls",
+            ],
+            &root,
+        )?;
+        step_with_env(
+            "docs",
+            cargo,
+            &["doc", "--workspace", "--no-deps", "--all-features"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+            &root,
+        )?;
+    } else {
+        println!(
+            "==> skipping the public API, native-tls and docs (all features) checks: they need \
+             OpenSSL's headers (apt-get install libssl-dev pkg-config)"
+        );
     }
     // Spectral and Redocly come from the npm registry (`npm ci`, as .ci/run does).
     let bin = root.join("node_modules/.bin");
@@ -69,15 +123,34 @@ pub fn run() -> Result<ExitCode> {
         &root,
     )?;
     step("doc tests", cargo, &["test", "--workspace", "--doc"], &root)?;
-    println!("==> all checks passed");
+    // Each crate that publishes, as crates.io would get it, built from the package alone: the
+    // path dependencies become registry ones, served from the packages made in the same run.
+    let mut package = vec!["package", "--allow-dirty"];
+    for name in PUBLISHED {
+        package.extend(["-p", name]);
+    }
+    step("packaging", cargo, &package, &root)?;
+    println!(
+        "==> all checks passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// Installs what the tests use beyond the Rust toolchain, when the machine can: the npm spec tools
-/// (Spectral, Redocly, Prism) and the official Python SDK. On CI (`CI` set) both are required;
-/// elsewhere a missing Node or Python only skips the checks that need them.
-fn setup(root: &Path) -> Result<()> {
+/// (Spectral, Redocly, Prism), the official Python SDK, and OpenSSL's headers for the native-tls
+/// build. On CI (`CI` set) all are required; elsewhere a missing one only skips the checks that
+/// need it. Returns whether OpenSSL's headers are there.
+fn setup(root: &Path) -> Result<bool> {
     let on_ci = std::env::var_os("CI").is_some();
+    let openssl = match ensure_openssl(root) {
+        Ok(()) => true,
+        Err(e) if on_ci => return Err(e),
+        Err(e) => {
+            println!("==> without OpenSSL's headers: {e:#}");
+            false
+        }
+    };
     if !root.join("node_modules/.bin/prism").exists() {
         let installed = step(
             "install spec tools",
@@ -113,19 +186,83 @@ fn setup(root: &Path) -> Result<()> {
         }
         println!("==> without the Python SDK: {e:#}");
     }
+    Ok(openssl)
+}
+
+/// OpenSSL's headers and pkg-config, which `native-tls` (openssl-sys) builds with: installed with
+/// apt-get (CI runs as root on Debian) unless `pkg-config --exists openssl` finds them.
+fn ensure_openssl(root: &Path) -> Result<()> {
+    if openssl_found() {
+        return Ok(());
+    }
+    step(
+        "install OpenSSL's headers",
+        "apt-get",
+        &["update", "-qq"],
+        root,
+    )?;
+    step_with_env(
+        "install OpenSSL's headers",
+        "apt-get",
+        &[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "libssl-dev",
+            "pkg-config",
+        ],
+        &[("DEBIAN_FRONTEND", "noninteractive")],
+        root,
+    )?;
+    if !openssl_found() {
+        bail!(
+            "`pkg-config --exists openssl` still fails after installing libssl-dev and pkg-config"
+        );
+    }
     Ok(())
 }
 
+fn openssl_found() -> bool {
+    Command::new("pkg-config")
+        .args(["--exists", "openssl"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn step(name: &str, program: &str, args: &[&str], root: &Path) -> Result<()> {
-    println!("==> {name}: {} {}", short(program), args.join(" "));
+    step_with_env(name, program, args, &[], root)
+}
+
+fn step_with_env(
+    name: &str,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    root: &Path,
+) -> Result<()> {
+    let shown_env: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
+    println!(
+        "==> {name}: {shown_env}{} {}",
+        short(program),
+        args.join(" ")
+    );
+    let started = Instant::now();
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root)
         .status()
         .with_context(|| format!("running {program}"))?;
     if !status.success() {
         bail!("{name} failed: {} {}", short(program), args.join(" "));
     }
+    println!(
+        "==> {name}: done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -55,6 +55,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = public_api::as_rustdoc() {
+        return code;
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen { check } => codegen::run(check),

@@ -3,7 +3,10 @@
 //!
 //! rustdoc writes the crate as JSON (`--output-format json`), which only a nightly rustdoc
 //! accepts; the one toolchain here is stable, so the command sets `RUSTC_BOOTSTRAP=1` for that
-//! one rustdoc run. The `public-api` crate (the library behind cargo-public-api) reads the JSON
+//! one rustdoc process, and for nothing else: xtask itself is the `RUSTDOC` cargo runs, and
+//! starts the real rustdoc with the variable. (Set for cargo, it would reach the build scripts
+//! that watch it — proc-macro2's — and rebuild every dependency twice: once for the listing,
+//! once more for the next ordinary build.) The `public-api` crate (the library behind cargo-public-api) reads the JSON
 //! and renders one line per item: items, fields, variants, impls (auto traits included: a type
 //! that stops being `Send` is a breaking change), without blanket impls (`impl<T> From<T> for T`
 //! and the like, the same for every type) and without the unstable auto traits `Freeze` and
@@ -18,6 +21,9 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, Result, bail};
 
 use crate::workspace_root;
+
+/// Set (to the real rustdoc) when cargo runs xtask as its rustdoc.
+const REAL_RUSTDOC: &str = "XTASK_PUBLIC_API_RUSTDOC";
 
 /// The crate whose API is listed.
 const PACKAGE: &str = "tencent-meeting";
@@ -92,11 +98,13 @@ fn names_an_unstable_auto_trait(line: &str) -> bool {
 fn rustdoc_json(root: &Path) -> Result<std::path::PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = target_dir(root)?;
+    let this = std::env::current_exe().context("finding xtask's own executable")?;
+    let rustdoc = std::env::var_os("RUSTDOC").unwrap_or_else(|| "rustdoc".into());
     println!("public-api: rustdoc --output-format json on `{PACKAGE}`");
     let status = Command::new(cargo)
         .current_dir(root)
-        // The JSON output is unstable: allowed on the stable toolchain for this run only.
-        .env("RUSTC_BOOTSTRAP", "1")
+        .env("RUSTDOC", this)
+        .env(REAL_RUSTDOC, rustdoc)
         .args([
             "rustdoc",
             "--package",
@@ -116,6 +124,29 @@ fn rustdoc_json(root: &Path) -> Result<std::path::PathBuf> {
         bail!("cargo rustdoc --output-format json failed on `{PACKAGE}` (its errors are above)");
     }
     Ok(target_dir.join("doc").join(format!("{LIBRARY}.json")))
+}
+
+/// When cargo runs xtask as its rustdoc (see the module's documentation): runs the real
+/// rustdoc with the same arguments, the JSON output allowed, and returns its exit code.
+pub fn as_rustdoc() -> Option<ExitCode> {
+    let rustdoc = std::env::var_os(REAL_RUSTDOC)?;
+    let status = Command::new(&rustdoc)
+        .args(std::env::args_os().skip(1))
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env_remove(REAL_RUSTDOC)
+        .status();
+    Some(match status {
+        Ok(status) => ExitCode::from(
+            status
+                .code()
+                .and_then(|c| u8::try_from(c).ok())
+                .unwrap_or(1),
+        ),
+        Err(e) => {
+            eprintln!("xtask: could not run {}: {e}", rustdoc.to_string_lossy());
+            ExitCode::FAILURE
+        }
+    })
 }
 
 /// The target directory cargo uses here, as `cargo metadata` tells (`CARGO_TARGET_DIR`,
