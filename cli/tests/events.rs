@@ -23,6 +23,10 @@ struct Listener {
 
 impl Listener {
     fn start(store: &Path) -> Self {
+        Self::start_with(store, &[])
+    }
+
+    fn start_with(store: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
             .args([
                 "events",
@@ -34,6 +38,7 @@ impl Listener {
                 "--store",
             ])
             .arg(store)
+            .args(extra)
             .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
             .env("TENCENT_MEETING_WEBHOOK_AES_KEY", KEY)
             .env_remove("RUST_LOG")
@@ -278,8 +283,38 @@ fn bad_deliveries_store_and_print_nothing() {
     );
 }
 
+/// With `--max-age`, a delivery signed too long ago is refused (401) and not stored; one signed
+/// now is taken.
 #[test]
-fn without_a_token_it_says_which_variable_to_set() {
+fn max_age_refuses_stale_deliveries() {
+    let store = store_dir("stale");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start_with(&store, &["--max-age", "300"]);
+    let notice = MeetingEndNotice::new("fresh", "1", 1).to_json();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis()
+        .to_string();
+    let stale = webhook().seal_event(&notice, "1700000000123", "1");
+    let fresh = webhook().seal_event(&notice, &now_ms, "2");
+    rt.block_on(async {
+        assert_eq!(
+            post(&http, &listener.url, &stale, stale.body.clone()).await,
+            Some(401)
+        );
+        assert!(stored(&store).is_empty());
+        assert_eq!(
+            post(&http, &listener.url, &fresh, fresh.body.clone()).await,
+            Some(200)
+        );
+    });
+    assert_eq!(stored(&store), ["fresh"]);
+}
+
+#[test]
+fn missing_or_bad_secrets_and_urls_are_usage_errors() {
     let out = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
         .args(["events", "listen", "--addr", "127.0.0.1:0", "--store"])
         .arg(store_dir("no-token"))
@@ -299,4 +334,124 @@ fn without_a_token_it_says_which_variable_to_set() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("EncodingAESKey: must be 43"), "{stderr}");
+    // The simulator: a subscription without a Token, or a URL that fails its verification.
+    let sim = |token: Option<&str>| {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"));
+        command
+            .args([
+                "sim",
+                "--addr",
+                "127.0.0.1:0",
+                "--webhook-url",
+                "http://127.0.0.1:9/x",
+            ])
+            .env_remove("TENCENT_MEETING_WEBHOOK_TOKEN")
+            .env_remove("TENCENT_MEETING_WEBHOOK_AES_KEY");
+        if let Some(token) = token {
+            command.env("TENCENT_MEETING_WEBHOOK_TOKEN", token);
+        }
+        command.output().expect("runs")
+    };
+    for (token, words) in [(None, "--webhook-token"), (Some(TOKEN), "URL verification")] {
+        let out = sim(token);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(words), "{stderr}");
+    }
+}
+
+/// The whole path as processes: `sim --webhook-url` verifies the listener's URL at start; a
+/// `dismiss` through the CLI ends a meeting on it; the listener stores and prints the
+/// `meeting.end` it received.
+#[test]
+fn the_simulator_process_delivers_meeting_end_to_the_listener_process() {
+    use tencent_meeting_sim::{DEMO_APP_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY};
+
+    let store = store_dir("sim");
+    let listener = Listener::start(&store);
+    let mut sim = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
+        .args([
+            "sim",
+            "--addr",
+            "127.0.0.1:0",
+            "--webhook-url",
+            &listener.url,
+        ])
+        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
+        .env("TENCENT_MEETING_WEBHOOK_AES_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the simulator starts");
+    let mut lines = BufReader::new(sim.stdout.take().expect("stdout")).lines();
+    let base_url = lines
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url:?}");
+    let mut banner = Vec::new();
+    for line in lines.by_ref().map_while(Result::ok) {
+        let last = line.starts_with("serving until");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.contains("webhooks: meeting.end to") && l.contains("AES mode")),
+        "{banner:?}"
+    );
+
+    let rt = runtime();
+    let id = rt.block_on(async {
+        let created: serde_json::Value = reqwest::Client::new()
+            .post(format!("{base_url}/_sim/meetings"))
+            .json(&serde_json::json!({"creator_userid": "alice"}))
+            .send()
+            .await
+            .expect("answered")
+            .json()
+            .await
+            .expect("JSON");
+        created["meeting_id"]
+            .as_str()
+            .expect("a meeting id")
+            .to_string()
+    });
+    let dismissed = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
+        .env("TENCENT_MEETING_APP_ID", DEMO_APP_ID)
+        .env("TENCENT_MEETING_SECRET_ID", DEMO_SECRET_ID)
+        .env("TENCENT_MEETING_SECRET_KEY", DEMO_SECRET_KEY)
+        .args([
+            "dismiss",
+            &id,
+            "--userid",
+            "alice",
+            "--instance",
+            "pc",
+            "--reason-code",
+            "1",
+        ])
+        .args(["--base-url", &base_url])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        dismissed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&dismissed.stderr)
+    );
+    let line = listener.next_line().expect("the meeting.end is printed");
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(event["event"], "meeting.end");
+    assert_eq!(event["payload"]["meeting_info"]["meeting_id"], id.as_str());
+    assert_eq!(event["payload"]["meeting_end_type"], 0);
+    assert_eq!(event["payload"]["operator"]["userid"], "alice");
+    assert_eq!(stored(&store).len(), 1);
 }
