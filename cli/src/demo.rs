@@ -7,7 +7,8 @@ use tencent_meeting::{
 };
 use tencent_meeting_sim::{MeetingSpec, SimCredentials, Simulator};
 
-use crate::outcome::{self, Exit};
+use crate::dismiss::render;
+use crate::outcome::Exit;
 
 const CREATOR: &str = "alice";
 
@@ -180,7 +181,7 @@ fn section(title: &str) {
 }
 
 fn show(d: &Dismissed) {
-    println!("{}", outcome::dismissed_text(d));
+    println!("{}", render::dismissed_text(d));
 }
 
 fn show_refusal(err: Option<Error>, code: i64) -> Result<(), String> {
