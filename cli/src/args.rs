@@ -226,6 +226,9 @@ impl DismissArgs {
         if self.remaining_sub_meetings.is_some() && !matches!(self.kind, Some(KindArg::Recurring)) {
             return Err("--remaining-sub-meetings applies only to --kind recurring".to_string());
         }
+        if self.operator_id_type.is_some() && self.operator_id.is_none() {
+            return Err("--operator-id-type applies only with --operator-id".to_string());
+        }
         if self.concurrency.is_some() && self.from.is_none() {
             return Err(
                 "--concurrency applies only to a batch (--from FILE); one meeting is one call"

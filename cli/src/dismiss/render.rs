@@ -138,10 +138,15 @@ pub fn json(entry: &Entry, outcome: &Outcome, resolve: &Resolve) -> Value {
             "looked_up_status": status.as_str(),
             "earlier_outcome": "unknown",
         }),
-        Outcome::AlreadyEnded(Ended::Answered(e)) => json!({
-            "confirmed_by": "answer",
-            "answer": error_json(e),
-        }),
+        Outcome::AlreadyEnded(Ended::Answered(e)) => {
+            // The service's answer, not a failure of this run: no exit code of its own.
+            let mut answer = error_json(e);
+            if let Value::Object(fields) = &mut answer {
+                fields.remove("exit_code");
+                fields.remove("retryable");
+            }
+            json!({"confirmed_by": "answer", "answer": answer})
+        }
         Outcome::AlreadyEnded(Ended::LookedUp(status)) => json!({
             "confirmed_by": "look-up",
             "looked_up_status": status,
