@@ -54,7 +54,7 @@ fn running_again_skips_what_is_done_retries_what_failed_and_settles_what_is_unkn
             .expect("runs")
     };
     // `fine` is dismissed by an earlier run with the same journal.
-    let out = run(&id_file(&dir, "fine.txt", &[fine.clone()]), &[]);
+    let out = run(&id_file(&dir, "fine.txt", std::slice::from_ref(&fine)), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     // Then the batch: `committed` ends on the server but its answer comes after the timeout
     // (unknown); `refused` is answered 190004 (failed, nothing applied); `dropped` loses its
