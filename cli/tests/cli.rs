@@ -564,9 +564,14 @@ fn demo_exits_0() {
     let text = stdout_of(&out);
     for shown in [
         "retrieve_code raised to 1",
-        "dismiss it by the master meeting ID",
+        "dismiss it by its master meeting ID",
+        "add --force-retrieve-code",
         "200003",
         "9042",
+        "unknown (the CLI exits 4",
+        "a look-up finds out: MEETING_STATE_ENDED",
+        "a retry found the meeting already ended, and a look-up shows it MEETING_STATE_ENDED",
+        "already ended, and not by this call",
     ] {
         assert!(text.contains(shown), "the demo shows {shown:?}: {text}");
     }

@@ -10,7 +10,7 @@ pub mod render;
 mod report;
 mod signals;
 mod source;
-mod terms;
+pub mod terms;
 
 use std::io::IsTerminal as _;
 
