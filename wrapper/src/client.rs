@@ -243,11 +243,9 @@ impl ClientBuilder {
             return Err(ValidationError::new("deadline", "must be greater than zero").into());
         }
         if self.rate_limit.is_some_and(|(_, window)| window.is_zero()) {
-            return Err(ValidationError::new(
-                "rate_limit",
-                "the window must be greater than zero",
-            )
-            .into());
+            return Err(
+                ValidationError::new("rate_limit", "the window must be greater than zero").into(),
+            );
         }
         let http = match self.http_client {
             Some(http) => http,

@@ -67,7 +67,11 @@ mod tests {
         let start = Instant::now();
         let ms = |slot: Instant| slot.duration_since(start).as_millis();
         assert_eq!(ms(limit.reserve(start)), 0);
-        assert_eq!(ms(limit.reserve(start)), 500, "a second request waits its turn");
+        assert_eq!(
+            ms(limit.reserve(start)),
+            500,
+            "a second request waits its turn"
+        );
         assert_eq!(ms(limit.reserve(start)), 1000);
         // Asking late (a waiter woken late) does not move the slots reserved after it...
         assert_eq!(ms(limit.reserve(start + Duration::from_millis(1200))), 1500);
