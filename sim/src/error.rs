@@ -64,7 +64,7 @@ pub enum SimError {
         /// The meeting.
         meeting_id: String,
         /// Its state.
-        status: crate::MeetingStatus,
+        status: tencent_meeting::MeetingStatus,
     },
     /// A meeting or sub-meeting with this ID already exists.
     #[error("a meeting or sub-meeting with ID {0} already exists")]

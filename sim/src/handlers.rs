@@ -6,7 +6,9 @@ use serde::Serialize;
 use crate::api_error::{ApiError, codes};
 use crate::auth::Caller;
 use crate::lifecycle::Dismissal;
-use crate::meeting::{DismissRecord, MeetingStatus, MeetingView, SubMeeting};
+use tencent_meeting::MeetingStatus;
+
+use crate::meeting::{DismissRecord, MeetingView, SubMeeting};
 use crate::params::{DismissParams, LookupParams, Operator};
 use crate::state::{MS_OPEN_ID, MeetingStore, OPEN_ID, USERID};
 
@@ -140,7 +142,7 @@ fn check_oauth_operator(caller: &Caller, operator: &Operator) -> Result<(), ApiE
 /// (see the crate docs): 9007 cancelled, 13603 ended or recycled, 9003 not started.
 fn check_in_progress(m: &MeetingView) -> Result<(), ApiError> {
     let id = &m.meeting_id;
-    let (code, message) = match m.status {
+    let (code, message) = match &m.status {
         MeetingStatus::Started => return Ok(()),
         MeetingStatus::Cancelled => (
             codes::MEETING_CANCELLED,
@@ -167,9 +169,11 @@ fn check_in_progress(m: &MeetingView) -> Result<(), ApiError> {
             codes::NOT_STARTED,
             format!("meeting {id} is not in progress: it never started (MEETING_STATE_NULL)"),
         ),
-        MeetingStatus::Invalid => (
+        // Creation refuses states the service does not document; a new one the client crate
+        // learns is not one a meeting can be dismissed in either.
+        other => (
             codes::NOT_STARTED,
-            format!("meeting {id} is not a valid meeting (MEETING_STATE_INVALID)"),
+            format!("meeting {id} is not a valid meeting ({other})"),
         ),
     };
     Err(ApiError::new(code, message))
@@ -197,7 +201,7 @@ struct MeetingInfo<'a> {
     #[serde(rename = "type")]
     meeting_kind: i32,
     meeting_type: i32,
-    status: MeetingStatus,
+    status: &'a MeetingStatus,
     start_time: &'a str,
     end_time: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,7 +223,7 @@ impl<'a> From<&'a MeetingView> for MeetingInfo<'a> {
             subject: &m.subject,
             meeting_kind: m.meeting_kind,
             meeting_type: m.meeting_type,
-            status: m.status,
+            status: &m.status,
             start_time: &m.start_time,
             end_time: &m.end_time,
             sub_meetings: recurring.then_some(m.sub_meetings.as_slice()),

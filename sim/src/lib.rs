@@ -25,7 +25,8 @@
 //!   as "fail the next N requests" (optionally only dismisses, look-ups or one meeting).
 //!
 //! From the simulator to a client in one line: [`Simulator::client_builder`] (enterprise
-//! credentials) or [`Simulator::oauth_client_builder`] (OAuth2.0).
+//! credentials) or [`Simulator::oauth_client_builder`] (OAuth2.0). Meeting states are the
+//! client crate's own [`tencent_meeting::MeetingStatus`]: one type on both sides.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -158,7 +159,7 @@ pub use credentials::{
 pub use error::SimError;
 pub use faults::{ApiFailure, FailNext, FailureKind, Faults, NewCode, Operation};
 pub use meeting::{
-    DismissRecord, MAX_GENERATED_SUB_MEETINGS, MeetingSpec, MeetingStatus, MeetingView, SubMeeting,
+    DismissRecord, MAX_GENERATED_SUB_MEETINGS, MeetingSpec, MeetingView, SubMeeting,
 };
 pub use rate_limit::{
     DOCUMENTED_PER_DAY, DOCUMENTED_PER_MINUTE, DOCUMENTED_WINDOW_SECS, RateLimits,
@@ -171,3 +172,9 @@ pub use stats::Stats;
 
 /// The clock trait and clocks the simulator uses, re-exported from the client crate.
 pub use tencent_meeting::clock::{Clock, FixedClock, SystemClock};
+
+/// Every Rust block of the workspace's README.md, compiled (and run, unless marked otherwise) as a
+/// doc-test of this crate, which has both the client and the simulator at hand.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

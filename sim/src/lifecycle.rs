@@ -5,7 +5,9 @@
 //! the dismiss also reclaimed the code, the later sub-meetings can never run: the meeting shows
 //! `MEETING_STATE_RECYCLED`, with them still listed. After the last sub-meeting it is ended.
 
-use crate::meeting::{DismissRecord, MeetingStatus, MeetingView};
+use tencent_meeting::MeetingStatus;
+
+use crate::meeting::{DismissRecord, MeetingView};
 
 /// What a committed dismiss changed: what anything that follows a dismiss (stats, logs, a
 /// webhook) needs to know.
@@ -59,7 +61,7 @@ impl MeetingView {
             sub_meeting_id: ended_sub_meeting,
             code_reclaimed,
             sub_meetings_blocked: self.sub_meetings_blocked,
-            status: self.status,
+            status: self.status.clone(),
         }
     }
 
@@ -67,7 +69,7 @@ impl MeetingView {
     /// state it is in when that is not `MEETING_STATE_INIT`, or when its code was reclaimed.
     pub(crate) fn start(&mut self) -> Result<(), MeetingStatus> {
         if self.status != MeetingStatus::Init || self.sub_meetings_blocked {
-            return Err(self.status);
+            return Err(self.status.clone());
         }
         self.status = MeetingStatus::Started;
         Ok(())

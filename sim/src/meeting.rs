@@ -1,57 +1,8 @@
 //! Meetings as the admin API and the handle see them: what to create ([`MeetingSpec`]) and what
 //! the simulator holds ([`MeetingView`]), in the shape of one `meeting_info_list` entry.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
-
-/// A meeting's state, spelled as the service spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum MeetingStatus {
-    /// `MEETING_STATE_INVALID`.
-    #[serde(rename = "MEETING_STATE_INVALID")]
-    Invalid,
-    /// `MEETING_STATE_INIT`: scheduled, not started.
-    #[serde(rename = "MEETING_STATE_INIT")]
-    Init,
-    /// `MEETING_STATE_CANCELLED`.
-    #[serde(rename = "MEETING_STATE_CANCELLED")]
-    Cancelled,
-    /// `MEETING_STATE_STARTED`: in progress, the only state a meeting can be dismissed in.
-    #[default]
-    #[serde(rename = "MEETING_STATE_STARTED")]
-    Started,
-    /// `MEETING_STATE_ENDED`: what a dismissed meeting becomes.
-    #[serde(rename = "MEETING_STATE_ENDED")]
-    Ended,
-    /// `MEETING_STATE_NULL`.
-    #[serde(rename = "MEETING_STATE_NULL")]
-    Null,
-    /// `MEETING_STATE_RECYCLED`.
-    #[serde(rename = "MEETING_STATE_RECYCLED")]
-    Recycled,
-}
-
-impl MeetingStatus {
-    /// The service's name, e.g. `MEETING_STATE_STARTED`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Invalid => "MEETING_STATE_INVALID",
-            Self::Init => "MEETING_STATE_INIT",
-            Self::Cancelled => "MEETING_STATE_CANCELLED",
-            Self::Started => "MEETING_STATE_STARTED",
-            Self::Ended => "MEETING_STATE_ENDED",
-            Self::Null => "MEETING_STATE_NULL",
-            Self::Recycled => "MEETING_STATE_RECYCLED",
-        }
-    }
-}
-
-impl fmt::Display for MeetingStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use tencent_meeting::MeetingStatus;
 
 /// One sub-meeting of a recurring meeting.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -91,7 +42,8 @@ impl SubMeeting {
 /// (`has_more_sub_meeting` 1) until their turn comes.
 ///
 /// ```
-/// use tencent_meeting_sim::{MeetingSpec, MeetingStatus};
+/// use tencent_meeting::MeetingStatus;
+/// use tencent_meeting_sim::MeetingSpec;
 ///
 /// let quick = MeetingSpec::new("alice").quick();
 /// let recurring = MeetingSpec::new("bob").recurring(["1700000000", "1700086400"], 1);
@@ -103,7 +55,7 @@ impl SubMeeting {
 /// let by_open_id = MeetingSpec::new("dave").creator_id_type(2);
 /// # let _ = (quick, recurring, long, by_open_id);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingSpec {
     /// The meeting ID, decimal digits. Generated when absent: 19 or 20 digits, always above
@@ -126,8 +78,9 @@ pub struct MeetingSpec {
     /// 6 webinar.
     #[serde(default)]
     pub meeting_type: i32,
-    /// The state (default in progress).
-    #[serde(default)]
+    /// The state (default in progress, `MEETING_STATE_STARTED`). A state the service does not
+    /// document ([`MeetingStatus::Unknown`]) is refused.
+    #[serde(default = "in_progress")]
     pub status: MeetingStatus,
     /// The subject (default "Simulated meeting").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,6 +113,33 @@ pub struct MeetingSpec {
     /// OAuth2.0 callers.
     #[serde(default)]
     pub created_via_oauth: bool,
+}
+
+fn in_progress() -> MeetingStatus {
+    MeetingStatus::Started
+}
+
+impl Default for MeetingSpec {
+    /// A scheduled one-time meeting in progress, with no creator (which creation refuses).
+    fn default() -> Self {
+        Self {
+            meeting_id: None,
+            creator_userid: String::new(),
+            creator_id_type: None,
+            meeting_kind: 0,
+            meeting_type: 0,
+            status: in_progress(),
+            subject: None,
+            meeting_code: None,
+            start_time: None,
+            end_time: None,
+            sub_meetings: Vec::new(),
+            remain_sub_meetings: None,
+            omit_remain_sub_meetings: false,
+            current_sub_meeting_id: None,
+            created_via_oauth: false,
+        }
+    }
 }
 
 impl MeetingSpec {
@@ -279,7 +259,7 @@ pub struct MeetingView {
     pub meeting_kind: i32,
     /// 0 one-time, 1 recurring, …
     pub meeting_type: i32,
-    /// The state.
+    /// The state (the client crate's [`MeetingStatus`]: one type for both).
     pub status: MeetingStatus,
     /// Start time, unix seconds as a string.
     pub start_time: String,

@@ -12,9 +12,8 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::error::SimError;
-use crate::meeting::{
-    MAX_GENERATED_SUB_MEETINGS, MeetingSpec, MeetingStatus, MeetingView, SubMeeting,
-};
+use crate::meeting::{MAX_GENERATED_SUB_MEETINGS, MeetingSpec, MeetingView, SubMeeting};
+use tencent_meeting::MeetingStatus;
 
 /// The longest meeting ID accepted (as in the spec).
 const MEETING_ID_MAX: usize = 32;
@@ -91,7 +90,7 @@ impl MeetingStore {
                 .unwrap_or_else(|| "Simulated meeting".to_string()),
             meeting_kind: spec.meeting_kind,
             meeting_type: spec.meeting_type,
-            status: spec.status,
+            status: spec.status.clone(),
             start_time,
             end_time,
             sub_meetings: Vec::new(),
@@ -323,6 +322,11 @@ fn check_spec(spec: &MeetingSpec) -> Result<(), SimError> {
             spec.meeting_kind
         ));
     }
+    if let MeetingStatus::Unknown(other) = &spec.status {
+        return invalid(format!(
+            "status must be one of the service's states (MEETING_STATE_STARTED, MEETING_STATE_INIT, …), got {other:?}"
+        ));
+    }
     if let Some(t) = spec.creator_id_type
         && !matches!(t, USERID | OPEN_ID | MS_OPEN_ID)
     {
@@ -386,7 +390,6 @@ fn check_id(field: &str, id: &str) -> Result<(), SimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meeting::MeetingStatus;
 
     #[test]
     fn generated_ids_exceed_i64_and_are_unique() {
@@ -411,7 +414,7 @@ mod tests {
             .unwrap_or_default();
         let m = store.get(&id);
         let m = m.as_ref();
-        assert_eq!(m.map(|m| m.status), Some(MeetingStatus::Started));
+        assert_eq!(m.map(|m| &m.status), Some(&MeetingStatus::Started));
         assert_eq!(m.map(|m| m.meeting_code.len()), Some(9));
         assert_eq!(m.map(|m| m.start_time.as_str()), Some("1700000000"));
         assert_eq!(m.map(|m| m.end_time.as_str()), Some("1700003600"));
@@ -457,6 +460,10 @@ mod tests {
                 "type",
             ),
             (MeetingSpec::new("u").recurring(["x"], 0), "sub_meeting_id"),
+            (
+                MeetingSpec::new("u").status(MeetingStatus::Unknown("RUNNING".into())),
+                "status",
+            ),
             (MeetingSpec::new("u").recurring(["1", "1"], 0), "twice"),
             (
                 MeetingSpec {

@@ -16,14 +16,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::clock::{Clock, SystemClock};
 use tencent_meeting::{
     ApiErrorKind, Client, Dismissed, Error, Evidence, Instance, MeetingStatus as Status, Operator,
     RetryPolicy,
 };
 use tencent_meeting_sim::{
-    FailureKind, Faults, MeetingSpec, MeetingStatus, MeetingView, RateLimits, Simulator,
-    SimulatorBuilder, Stats, codes,
+    FailureKind, Faults, MeetingSpec, MeetingView, RateLimits, Simulator, SimulatorBuilder, Stats,
+    codes,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};

@@ -12,10 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::{Dismissed, Error, Evidence, Instance, Operator, RetryPolicy};
-use tencent_meeting_sim::{
-    Faults, MeetingSpec, MeetingStatus, RateLimits, Simulator, Stats, codes,
-};
+use tencent_meeting_sim::{Faults, MeetingSpec, RateLimits, Simulator, Stats, codes};
 use tokio::task::JoinSet;
 
 const ALICE: &str = "alice";

@@ -55,7 +55,7 @@ pub(crate) struct Overrides {
 }
 
 /// The validated parts every call sends.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Call {
     /// Checked once here; the generated builder takes it as it is.
     pub meeting_id: MeetingId,
@@ -206,16 +206,16 @@ impl Budget {
 
     /// The next attempt's timeout: the call's, or what is left of the deadline when that is less.
     fn attempt(&self) -> AttemptSettings {
-        match self.remaining() {
-            Some(left) if left < self.timeout => AttemptSettings {
+        match (self.remaining(), self.deadline) {
+            (Some(left), Some((_, length))) if left < self.timeout => AttemptSettings {
                 dry_run: false,
                 timeout: Some(left.max(Duration::from_millis(1))),
-                timeout_is_deadline: true,
+                bounded_by_deadline: Some(length),
             },
             _ => AttemptSettings {
                 dry_run: false,
                 timeout: Some(self.timeout),
-                timeout_is_deadline: false,
+                bounded_by_deadline: None,
             },
         }
     }

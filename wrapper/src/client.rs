@@ -7,15 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tencent_meeting_openapi::ClientInfo as _;
-use tencent_meeting_openapi::hooks::{Hooks, RequestHooks};
 
-use crate::clock::{Clock, NonceSource, SystemClock};
+use crate::clock::{Clock, SystemClock};
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::dismiss::DismissMeeting;
 use crate::error::{Error, TransportError, ValidationError};
 use crate::lookup::GetMeeting;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
+use crate::signer::RequestSigner;
 use crate::transport::Stamper;
 
 /// The production endpoint.
@@ -70,7 +70,7 @@ impl Client {
     /// Starts a dismiss call for the meeting `meeting_id` (for a recurring meeting, its master
     /// meeting ID). Nothing is sent before [`DismissMeeting::send`].
     pub fn dismiss_meeting(&self, meeting_id: impl Into<String>) -> DismissMeeting {
-        DismissMeeting::new(self.clone(), meeting_id.into())
+        DismissMeeting::new(self.clone(), meeting_id)
     }
 
     /// Starts a look-up of the meeting `meeting_id`.
@@ -264,16 +264,9 @@ impl ClientBuilder {
                         .with_source(e)
                 })?,
         };
-        let stamper = Arc::new(Stamper {
-            credentials,
-            clock: self.clock,
-            nonces: NonceSource::new(),
-        });
-        let api = tencent_meeting_openapi::Client::new_with_client(
-            &base_url,
-            http,
-            Hooks::new(stamper.clone() as Arc<dyn RequestHooks>),
-        );
+        let signer = RequestSigner::with_provider(credentials, self.clock);
+        let api = tencent_meeting_openapi::Client::new_with_client(&base_url, http, signer.hooks());
+        let stamper = signer.stamper;
         Ok(Client {
             inner: Arc::new(ClientInner {
                 api,

@@ -36,6 +36,9 @@ impl Clock for FixedClock {
 /// Makes nonces of the official SDKs' form, `unix_millis * 1_000_000 + random(0..1_000_000)`,
 /// and guarantees that one source never hands out the same nonce twice, from any thread: a
 /// candidate not above the last nonce issued is bumped past it.
+///
+/// The client uses one per [`crate::Client`]; it is public for signing requests yourself with
+/// [`crate::signing::sign`] (another HTTP stack, a load test's baseline).
 #[derive(Debug, Default)]
 pub struct NonceSource {
     last: AtomicU64,

@@ -57,6 +57,7 @@ pub mod clock;
 mod credentials;
 mod dismiss;
 mod dismissed;
+mod dismisser;
 mod error;
 mod instance;
 mod kind;
@@ -66,16 +67,19 @@ mod prepared;
 mod rate_limit;
 mod response;
 mod retry;
+mod signer;
 pub mod signing;
 mod status;
+pub mod testing;
 mod transport;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use credentials::{Credentials, ProvideCredentials, SharedCredentials};
-pub use dismiss::{DismissMeeting, REASON_DETAIL_MAX_CHARS};
+pub use dismiss::{DismissMeeting, DismissRequest, PlannedDismiss, REASON_DETAIL_MAX_CHARS};
 pub use dismissed::{Dismissed, Evidence};
+pub use dismisser::Dismisser;
 pub use error::{
     ApiError, ApiErrorKind, DecodeError, Error, OutcomeUnknown, Refusal, TimeoutError,
     TransportError, ValidationError,
@@ -86,4 +90,5 @@ pub use lookup::{GetMeeting, Meeting};
 pub use operator::Operator;
 pub use prepared::{PreparedHeader, PreparedRequest};
 pub use retry::RetryPolicy;
+pub use signer::RequestSigner;
 pub use status::MeetingStatus;

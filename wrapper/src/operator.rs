@@ -3,6 +3,7 @@
 /// The operator of a call. [`Operator::user_id`] is sent in the page's original `userid` form;
 /// the others in the current `operator_id` + `operator_id_type` form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Operator {
     /// An enterprise user ID, sent as `userid` (OAuth2.0 callers pass their open id here).
     UserId(String),

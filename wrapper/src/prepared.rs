@@ -6,6 +6,7 @@ use crate::signing::Signed;
 
 /// One header of a [`PreparedRequest`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PreparedHeader {
     /// The header name (lower case, as `http` stores it).
     pub name: String,
@@ -16,6 +17,7 @@ pub struct PreparedHeader {
 /// The exact request a call would send: method, URL, headers, body and, in enterprise mode, the
 /// string to sign and the signature. Secrets never appear in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PreparedRequest {
     /// The HTTP method.
     pub method: String,

@@ -35,8 +35,8 @@ pub(crate) struct AttemptRecord {
     pub trace_id: Option<String>,
     /// The timeout the request was given.
     pub timeout: Option<Duration>,
-    /// Whether that timeout was what remained of the call's deadline.
-    pub timeout_is_deadline: bool,
+    /// The call's deadline, when what remained of it was the request's timeout.
+    pub bounded_by_deadline: Option<Duration>,
     // Boxed: the task-local value is swapped in and out on every poll, so it is kept small.
     pub prepared: Option<Box<PreparedRequest>>,
 }
@@ -53,7 +53,7 @@ struct Attempt {
 pub(crate) struct AttemptSettings {
     pub dry_run: bool,
     pub timeout: Option<Duration>,
-    pub timeout_is_deadline: bool,
+    pub bounded_by_deadline: Option<Duration>,
 }
 
 tokio::task_local! {
@@ -94,7 +94,7 @@ pub(crate) fn run_attempt<F: Future>(settings: AttemptSettings, call: F) -> Atte
         dry_run: settings.dry_run,
         record: AttemptRecord {
             timeout: settings.timeout,
-            timeout_is_deadline: settings.timeout_is_deadline,
+            bounded_by_deadline: settings.bounded_by_deadline,
             ..AttemptRecord::default()
         },
     });

@@ -4,10 +4,9 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::Operator;
-use tencent_meeting_sim::{
-    MeetingSpec, MeetingStatus, MeetingView, SimError, Simulator, Stats, codes,
-};
+use tencent_meeting_sim::{MeetingSpec, MeetingView, SimError, Simulator, Stats, codes};
 
 use crate::common::*;
 
@@ -39,6 +38,8 @@ async fn meetings_are_created_and_read_over_http() {
         ("Stand-up", MeetingStatus::Started, 0)
     );
     let json = got.json();
+    // The client crate's MeetingStatus, spelled as the service spells it.
+    assert_eq!(json["status"], "MEETING_STATE_STARTED");
     for field in [
         "meeting_code",
         "type",

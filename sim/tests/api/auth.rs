@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::clock::{Clock, FixedClock, SystemClock};
 use tencent_meeting::{Credentials, Operator, RetryPolicy};
-use tencent_meeting_sim::{MeetingSpec, MeetingStatus, SimCredentials, Simulator, codes};
+use tencent_meeting_sim::{MeetingSpec, SimCredentials, Simulator, codes};
 
 use crate::common::*;
 

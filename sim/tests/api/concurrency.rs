@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::clock::SystemClock;
 use tencent_meeting::{Error, Operator, RetryPolicy};
-use tencent_meeting_sim::{MeetingSpec, MeetingStatus, RateLimits, Simulator, codes};
+use tencent_meeting_sim::{MeetingSpec, RateLimits, Simulator, codes};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 

@@ -1,7 +1,8 @@
 //! The dismiss endpoint's rules, through the wrapper and raw requests.
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::{Error, Evidence, Instance, MeetingKind, Operator, Refusal};
-use tencent_meeting_sim::{MeetingSpec, MeetingStatus, Simulator, codes};
+use tencent_meeting_sim::{MeetingSpec, Simulator, codes};
 
 use crate::common::*;
 
@@ -150,7 +151,7 @@ async fn a_meeting_not_started_answers_otherwise_than_one_ended() {
     assert_eq!(api_code(result), codes::MEETING_CANCELLED);
     // Over: ended, or its code reclaimed. "Already ended".
     for status in [MeetingStatus::Ended, MeetingStatus::Recycled] {
-        let id = create(&sim, MeetingSpec::new(ALICE).status(status));
+        let id = create(&sim, MeetingSpec::new(ALICE).status(status.clone()));
         let result = dismiss_as(&client, &id, Operator::user_id(ALICE)).await;
         assert_eq!(api_code(result), codes::ALREADY_ENDED, "{status}");
     }
@@ -161,7 +162,7 @@ async fn a_meeting_not_started_answers_otherwise_than_one_ended() {
         (MeetingStatus::Null, "never started"),
         (MeetingStatus::Invalid, "not a valid meeting"),
     ] {
-        let id = create(&sim, MeetingSpec::new(ALICE).status(status));
+        let id = create(&sim, MeetingSpec::new(ALICE).status(status.clone()));
         match dismiss_as(&client, &id, Operator::user_id(ALICE)).await {
             Err(Error::Api(e)) => {
                 assert_eq!(

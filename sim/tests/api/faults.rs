@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::clock::SystemClock;
 use tencent_meeting::{Error, Evidence, Instance, Operator, RetryPolicy};
 use tencent_meeting_sim::{
-    ApiFailure, FailNext, FailureKind, Faults, MeetingSpec, MeetingStatus, Simulator, codes,
+    ApiFailure, FailNext, FailureKind, Faults, MeetingSpec, Simulator, codes,
 };
 
 use crate::common::*;

@@ -1,9 +1,7 @@
 //! The look-up endpoint, alone and as the wrapper's `.lookup()` uses it.
 
-use tencent_meeting::{
-    Error, Instance, MeetingKind, MeetingStatus as WrapperStatus, Operator, Refusal,
-};
-use tencent_meeting_sim::{MeetingSpec, MeetingStatus, codes};
+use tencent_meeting::{Error, Instance, MeetingKind, MeetingStatus, Operator, Refusal};
+use tencent_meeting_sim::{MeetingSpec, codes};
 
 use crate::common::*;
 
@@ -42,7 +40,7 @@ async fn looks_up_one_time_quick_and_recurring_meetings() {
         .await
         .expect("found");
     assert_eq!(m.kind(), MeetingKind::Quick);
-    assert_eq!(m.status(), Some(&WrapperStatus::Ended));
+    assert_eq!(m.status(), Some(&MeetingStatus::Ended));
 
     let master = create(
         &sim,

@@ -2,9 +2,8 @@
 //! simulator. Skipped, with a message, when `import wemeet_openapi` fails (see
 //! `sim/tests/python_sdk/README.md` for the install command). `PYTHON` overrides `python3`.
 
-use tencent_meeting_sim::{
-    DEMO_ACCESS_TOKEN, DEMO_OPEN_ID, DEMO_SDK_ID, MeetingSpec, MeetingStatus, Simulator,
-};
+use tencent_meeting::MeetingStatus;
+use tencent_meeting_sim::{DEMO_ACCESS_TOKEN, DEMO_OPEN_ID, DEMO_SDK_ID, MeetingSpec, Simulator};
 use tokio::process::Command;
 
 use crate::common::*;

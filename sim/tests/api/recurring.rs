@@ -1,8 +1,9 @@
 //! Recurring meetings as the service runs them: a dismiss by the master ID ends the current
 //! sub-meeting and leaves the later ones scheduled, and the look-up says so consistently.
 
+use tencent_meeting::MeetingStatus;
 use tencent_meeting::{Client, Dismissed, Error, Instance, Operator};
-use tencent_meeting_sim::{MeetingSpec, MeetingStatus, SimError, Simulator, codes};
+use tencent_meeting_sim::{MeetingSpec, SimError, Simulator, codes};
 
 use crate::common::*;
 

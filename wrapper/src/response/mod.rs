@@ -64,8 +64,7 @@ pub(crate) enum Failure<T> {
     Error(Error),
 }
 
-/// Maps what the generated client returned for one attempt. `timeout` is the attempt's timeout
-/// and `deadline` whether the call's deadline was what bounded it.
+/// Maps what the generated client returned for one attempt.
 pub(crate) async fn map_error<T: Answer>(
     error: GeneratedError,
     record: &AttemptRecord,
@@ -134,10 +133,9 @@ fn transport_error(e: reqwest::Error, maybe_sent: bool, record: &AttemptRecord) 
         let after = record.timeout.unwrap_or(Duration::ZERO);
         // A connect timeout fired before anything was written.
         let maybe_sent = maybe_sent && !e.is_connect();
-        return if record.timeout_is_deadline {
-            TimeoutError::deadline(after, maybe_sent).into()
-        } else {
-            TimeoutError::attempt(after, maybe_sent).into()
+        return match record.bounded_by_deadline {
+            Some(deadline) => TimeoutError::deadline(deadline, maybe_sent).into(),
+            None => TimeoutError::attempt(after, maybe_sent).into(),
         };
     }
     TransportError::new(error_chain(&e), maybe_sent)

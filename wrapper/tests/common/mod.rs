@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub mod scripted;
+
 use httpmock::HttpMockRequest;
 use tencent_meeting::signing::{SigningParams, verify};
 

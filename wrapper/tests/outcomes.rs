@@ -1,0 +1,381 @@
+//! Truthful outcomes, on a real socket: what counts as success, and what a call reports after an
+//! attempt whose fate is unknown (a timeout) followed by each kind of later answer.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::scripted::{Scripted, Step};
+use tencent_meeting::{
+    ApiErrorKind, Client, Credentials, Dismissed, Error, Evidence, Instance, MeetingStatus,
+    Operator, RetryPolicy,
+};
+
+/// The attempt timeout; a "late" answer comes well after it.
+const TIMEOUT: Duration = Duration::from_millis(300);
+const LATE: Duration = Duration::from_secs(2);
+
+fn client(base_url: &str, attempts: u32) -> Client {
+    Client::builder()
+        .base_url(base_url)
+        .credentials(Credentials::enterprise("200000001", "AKIDEXAMPLE", "secret").expect("creds"))
+        .timeout(TIMEOUT)
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(attempts)
+                .base_delay(Duration::from_millis(5))
+                .rate_limit_window(Duration::from_millis(200)),
+        )
+        .build()
+        .expect("client")
+}
+
+async fn dismiss(client: &Client) -> Result<Dismissed, Error> {
+    client
+        .dismiss_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .send()
+        .await
+}
+
+/// A look-up answer with one meeting in `status`.
+fn looked_up(status: &str) -> Step {
+    Step::answer(
+        200,
+        &format!(
+            r#"{{"meeting_number":1,"meeting_info_list":[{{"meeting_id":"7567173273889276131","type":0,"meeting_type":0,"status":"{status}"}}]}}"#
+        ),
+    )
+}
+
+#[tokio::test]
+async fn success_is_an_empty_body_or_an_empty_object_and_nothing_else() {
+    for body in ["", "  \r\n", "{}", " {} "] {
+        let server = Scripted::start(vec![Step::answer(200, body)]).await;
+        let done = dismiss(&client(&server.base_url, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{body:?} is a success: {e}"));
+        assert!(
+            matches!(done.evidence(), Evidence::Answered { status: 200, .. }),
+            "{body:?}"
+        );
+    }
+    for body in ["<html>ok</html>", "OK", "[1,2]", "null", r#"{"ok":true}"#] {
+        let server = Scripted::start(vec![Step::answer(200, body)]).await;
+        match dismiss(&client(&server.base_url, 3)).await {
+            Err(Error::Decode(d)) => {
+                assert_eq!(d.status(), 200);
+                assert!(
+                    d.to_string().contains("may not be the Tencent Meeting API"),
+                    "{d}"
+                );
+            }
+            other => panic!("{body:?}: expected a decode error, got {other:?}"),
+        }
+        assert_eq!(server.requests().len(), 1, "{body:?} is not retried");
+    }
+    // A 200 carrying error_info is the error it says.
+    let server = Scripted::start(vec![Step::answer(
+        200,
+        r#"{"error_info":{"error_code":9003,"message":"no such meeting"}}"#,
+    )])
+    .await;
+    match dismiss(&client(&server.base_url, 3)).await {
+        Err(Error::Api(e)) => assert_eq!((e.status(), e.code()), (200, 9003)),
+        other => panic!("expected 9003, got {other:?}"),
+    }
+    // Another 2xx is not the documented success either.
+    let server = Scripted::start(vec![Step::answer(204, "")]).await;
+    assert!(
+        matches!(dismiss(&client(&server.base_url, 1)).await, Err(Error::Decode(d)) if d.status() == 204)
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_then_already_ended_is_done_only_when_a_look_up_shows_it_ended() {
+    let server = Scripted::start(vec![
+        Step::late(LATE),
+        Step::error(13603),
+        looked_up("MEETING_STATE_ENDED"),
+    ])
+    .await;
+    let done = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect("confirmed by look-up");
+    assert_eq!(done.attempts(), 2);
+    match done.evidence() {
+        Evidence::LookedUp {
+            status,
+            trace_id,
+            looked_up,
+            ..
+        } => {
+            assert_eq!(*status, 400);
+            assert_eq!(trace_id.as_deref(), Some("scripted-400"));
+            assert_eq!(looked_up, &MeetingStatus::Ended);
+        }
+        other => panic!("expected look-up evidence, got {other:?}"),
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests[2].is_lookup());
+
+    // The look-up shows it still in progress: the 13603 is not believed.
+    let server = Scripted::start(vec![
+        Step::late(LATE),
+        Step::error(13603),
+        looked_up("MEETING_STATE_STARTED"),
+    ])
+    .await;
+    let e = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect_err("not shown done");
+    assert!(e.maybe_applied(), "{e:?}");
+    assert!(
+        matches!(&e, Error::OutcomeUnknown(u) if u.attempts() == 2 && u.last().api_kind() == Some(ApiErrorKind::AlreadyEnded)),
+        "{e:?}"
+    );
+
+    // The look-up fails: still unknown, and the look-up's failure is the last error.
+    let server = Scripted::start(vec![
+        Step::late(LATE),
+        Step::error(13603),
+        Step::error(190303),
+    ])
+    .await;
+    let e = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect_err("unknown");
+    assert!(
+        matches!(&e, Error::OutcomeUnknown(u) if u.last().api().is_some_and(|a| a.code() == 190303)),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_then_any_failure_leaves_the_outcome_unknown() {
+    let cases: Vec<(&str, Vec<Step>)> = vec![
+        ("a closed connection", vec![Step::late(LATE), Step::Close]),
+        ("960000", vec![Step::late(LATE), Step::error(960000)]),
+        ("no permission", vec![Step::late(LATE), Step::error(9042)]),
+        (
+            "the per-minute quota twice",
+            vec![Step::late(LATE), Step::error(190310), Step::error(190310)],
+        ),
+        (
+            "an HTML 502",
+            vec![
+                Step::late(LATE),
+                Step::answer(502, "<html>bad gateway</html>"),
+            ],
+        ),
+    ];
+    for (what, steps) in cases {
+        let attempts = steps.len() as u32;
+        let server = Scripted::start(steps).await;
+        let e = dismiss(&client(&server.base_url, attempts))
+            .await
+            .expect_err(what);
+        match &e {
+            Error::OutcomeUnknown(u) => assert_eq!(u.attempts(), attempts, "{what}"),
+            other => panic!("{what}: expected an unknown outcome, got {other:?}"),
+        }
+        assert!(e.maybe_applied(), "{what}");
+        assert_eq!(server.requests().len(), attempts as usize, "{what}");
+    }
+
+    // A timeout then a refused connection: the server is gone, and the first attempt's fate is
+    // still unknown.
+    let server = Scripted::start(vec![Step::late(LATE)]).await;
+    let base_url = server.base_url.clone();
+    let client = client(&base_url, 2);
+    let call = tokio::spawn(async move { dismiss(&client).await });
+    while server.requests().is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(server);
+    let e = call.await.expect("joined").expect_err("unknown");
+    assert!(
+        matches!(&e, Error::OutcomeUnknown(u) if matches!(u.last(), Error::Transport(_) | Error::Timeout(_))),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_unknown_attempt_the_answers_are_what_they_say() {
+    // "Already ended" at once: the meeting had ended before this call; nothing is claimed.
+    let server = Scripted::start(vec![Step::error(13603)]).await;
+    let e = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect_err("already ended");
+    assert_eq!(e.api_kind(), Some(ApiErrorKind::AlreadyEnded));
+    assert!(!e.maybe_applied());
+    assert_eq!(server.requests().len(), 1, "13603 is not retried");
+
+    // The per-day quota is never retried.
+    let server = Scripted::start(vec![Step::error(190311)]).await;
+    let e = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect_err("per-day quota");
+    assert_eq!(e.api_kind(), Some(ApiErrorKind::RateLimitedPerDay));
+    assert_eq!(server.requests().len(), 1);
+
+    // A timeout then a success: the retry's own answer shows it done.
+    let server = Scripted::start(vec![Step::late(LATE), Step::answer(200, "")]).await;
+    let done = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect("answered");
+    assert_eq!(done.attempts(), 2);
+    assert!(matches!(done.evidence(), Evidence::Answered { .. }));
+}
+
+#[tokio::test]
+async fn every_attempt_is_stamped_afresh_by_the_system_clock() {
+    let server = Scripted::start(vec![
+        Step::answer(500, r#"{"error_info":{"error_code":960000,"message":"x"}}"#),
+        Step::late(LATE),
+        Step::answer(200, ""),
+    ])
+    .await;
+    let before = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    dismiss(&client(&server.base_url, 3))
+        .await
+        .expect("third attempt");
+    let after = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let mut nonces = Vec::new();
+    for request in &requests {
+        let timestamp: u64 = request
+            .header("x-tc-timestamp")
+            .and_then(|t| t.parse().ok())
+            .expect("a timestamp");
+        assert!(before <= timestamp && timestamp <= after, "{timestamp}");
+        let nonce: u64 = request
+            .header("x-tc-nonce")
+            .and_then(|n| n.parse().ok())
+            .expect("a nonce");
+        // The SDK form: milliseconds of the same clock, times a million, plus a random part.
+        assert!(
+            nonce / 1_000_000 / 1000 >= before && nonce / 1_000_000 / 1000 <= after,
+            "{nonce}"
+        );
+        nonces.push(nonce);
+    }
+    nonces.sort_unstable();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "every attempt has its own nonce");
+}
+
+/// A look-up answer with one meeting described by `fields` (JSON members).
+fn meeting(fields: &str) -> Step {
+    Step::answer(
+        200,
+        &format!(
+            r#"{{"meeting_number":1,"meeting_info_list":[{{"meeting_id":"7567173273889276131",{fields}}}]}}"#
+        ),
+    )
+}
+
+#[tokio::test]
+async fn the_look_up_tolerates_what_is_new_and_fails_safe_on_what_is_missing() {
+    // An unknown state and type decode; the state is kept as sent, the kind counts as one-time.
+    let server = Scripted::start(vec![meeting(
+        r#""type":9,"meeting_type":7,"status":"MEETING_STATE_PAUSED""#,
+    )])
+    .await;
+    let found = client(&server.base_url, 1)
+        .get_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .send()
+        .await
+        .expect("decodes");
+    assert_eq!(
+        found.status(),
+        Some(&MeetingStatus::Unknown("MEETING_STATE_PAUSED".into()))
+    );
+    assert_eq!(found.kind(), tencent_meeting::MeetingKind::OneTime);
+    assert_eq!(
+        (found.raw_type(), found.raw_meeting_type()),
+        (Some(9), Some(7))
+    );
+    // And a dismiss that looks it up is refused as not in progress, naming the state.
+    let server = Scripted::start(vec![meeting(
+        r#""type":0,"meeting_type":0,"status":"MEETING_STATE_PAUSED""#,
+    )])
+    .await;
+    let e = client(&server.base_url, 1)
+        .dismiss_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .lookup()
+        .send()
+        .await
+        .expect_err("not in progress");
+    assert!(e.to_string().contains("MEETING_STATE_PAUSED"), "{e}");
+    assert_eq!(server.requests().len(), 1, "the dismiss was not sent");
+
+    // A recurring meeting that does not say how many sub-meetings remain, but has more: reclaiming
+    // its code is refused.
+    for fields in [
+        r#""type":0,"meeting_type":1,"status":"MEETING_STATE_STARTED","has_more_sub_meeting":1"#,
+        r#""type":0,"meeting_type":1,"status":"MEETING_STATE_STARTED""#,
+    ] {
+        let server = Scripted::start(vec![meeting(fields)]).await;
+        let e = client(&server.base_url, 1)
+            .dismiss_meeting("7567173273889276131")
+            .operator(Operator::user_id("alice"))
+            .instance(Instance::Pc)
+            .reason_code(1)
+            .retrieve_code(true)
+            .lookup()
+            .send()
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(
+                &e,
+                Error::Refused(tencent_meeting::Refusal::SubMeetingsRemain {
+                    remaining: None,
+                    ..
+                })
+            ),
+            "{fields}: {e:?}"
+        );
+        assert_eq!(server.requests().len(), 1, "the dismiss was not sent");
+    }
+    // Without the count, the complete list and the current sub-meeting tell it: the last one is
+    // current, so none remain, and the code may be reclaimed.
+    let server = Scripted::start(vec![
+        meeting(
+            r#""type":0,"meeting_type":1,"status":"MEETING_STATE_STARTED","has_more_sub_meeting":0,"current_sub_meeting_id":"1700086400","sub_meetings":[{"sub_meeting_id":"1700000000","status":0},{"sub_meeting_id":"1700086400","status":0}]"#,
+        ),
+        Step::answer(200, ""),
+    ])
+    .await;
+    let done = client(&server.base_url, 1)
+        .dismiss_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .retrieve_code(true)
+        .lookup()
+        .send()
+        .await
+        .expect("the last sub-meeting");
+    assert_eq!(
+        done.kind(),
+        Some(tencent_meeting::MeetingKind::recurring(Some(0)))
+    );
+    assert!(done.retrieve_code());
+}

@@ -1,0 +1,291 @@
+//! What users plug in and set per call, seen on a real socket: their own `reqwest::Client`,
+//! refreshed credentials, the header spelling on the wire, deadlines, per-call settings, the
+//! signing hook for the generated client, and one tracing event per attempt.
+
+mod common;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use common::scripted::{Scripted, Step};
+use tencent_meeting::signing::{SigningParams, verify};
+use tencent_meeting::{
+    Client, Credentials, Error, Instance, Operator, RequestSigner, RetryPolicy, SharedCredentials,
+};
+
+const SECRET_KEY: &str = "secret";
+
+fn enterprise() -> Credentials {
+    Credentials::enterprise("200000001", "AKIDEXAMPLE", SECRET_KEY).expect("credentials")
+}
+
+fn dismiss(client: &Client) -> tencent_meeting::DismissMeeting {
+    client
+        .dismiss_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .reason_code(1)
+}
+
+#[tokio::test]
+async fn header_names_go_out_title_cased_as_the_go_sdk_sends_them() {
+    let server = Scripted::start(vec![Step::answer(200, "")]).await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise().with_sdk_id("1400000001").expect("sdk id"))
+        .build()
+        .expect("client");
+    dismiss(&client).send().await.expect("dismissed");
+    let request = &server.requests()[0];
+    let names: Vec<&str> = request
+        .header_lines
+        .iter()
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n))
+        .collect();
+    for expected in [
+        "Content-Type",
+        "X-Tc-Key",
+        "X-Tc-Timestamp",
+        "X-Tc-Nonce",
+        "X-Tc-Signature",
+        "Appid",
+        "Sdkid",
+        "X-Tc-Registered",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} not on the wire: {names:?}"
+        );
+    }
+    assert!(!names.iter().any(|n| n.eq_ignore_ascii_case("api-version")));
+}
+
+#[tokio::test]
+async fn a_users_own_reqwest_client_carries_the_requests() {
+    let server = Scripted::start(vec![Step::answer(200, "")]).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-corporate-proxy",
+        "tag-1".parse().expect("a header value"),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client");
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .http_client(http)
+        .build()
+        .expect("client");
+    dismiss(&client).send().await.expect("dismissed");
+    let request = &server.requests()[0];
+    assert_eq!(request.header("x-corporate-proxy"), Some("tag-1"));
+    assert!(request.header("x-tc-signature").is_some(), "still signed");
+}
+
+#[tokio::test]
+async fn a_refreshed_access_token_is_sent_from_the_next_request_on_the_same_client() {
+    let server = Scripted::start(vec![Step::answer(200, ""), Step::answer(200, "")]).await;
+    let shared = SharedCredentials::new(Credentials::oauth2("token-1", "open-1").expect("oauth"));
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials_provider(Arc::new(shared.clone()))
+        .build()
+        .expect("client");
+    let dismiss_as_open_id = || {
+        client
+            .dismiss_meeting("1")
+            .instance(Instance::Pc)
+            .reason_code(1)
+            .send()
+    };
+    dismiss_as_open_id().await.expect("first");
+    shared.set(Credentials::oauth2("token-2", "open-1").expect("oauth"));
+    dismiss_as_open_id().await.expect("second");
+    let requests = server.requests();
+    assert_eq!(requests[0].header("accesstoken"), Some("token-1"));
+    assert_eq!(requests[1].header("accesstoken"), Some("token-2"));
+}
+
+#[tokio::test]
+async fn a_deadline_ends_an_attempt_in_flight_as_a_timeout_with_its_outcome_unknown() {
+    let server = Scripted::start(vec![Step::late(Duration::from_secs(5))]).await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let e = dismiss(&client)
+        .deadline(Duration::from_millis(300))
+        .send()
+        .await
+        .expect_err("the deadline passes");
+    match &e {
+        Error::OutcomeUnknown(u) => assert!(
+            matches!(u.last(), Error::Timeout(t) if t.is_deadline() && t.after() == Duration::from_millis(300)),
+            "{u:?}"
+        ),
+        other => panic!("expected an unknown outcome, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_deadline_too_near_for_the_next_retry_ends_the_call_with_the_last_answer() {
+    let server = Scripted::start(vec![Step::error(960000), Step::answer(200, "")]).await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .retry(RetryPolicy::default().base_delay(Duration::from_secs(4)))
+        .deadline(Duration::from_millis(500))
+        .build()
+        .expect("client");
+    let e = dismiss(&client).send().await.expect_err("no time to retry");
+    assert!(
+        matches!(&e, Error::Api(a) if a.code() == 960000 && a.attempts() == 1),
+        "{e:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_call_overrides_the_clients_timeout_and_retry_policy() {
+    let server = Scripted::start(vec![
+        Step::late(Duration::from_secs(2)),
+        Step::answer(200, ""),
+    ])
+    .await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .timeout(Duration::from_secs(30))
+        .retry(RetryPolicy::default().max_attempts(5))
+        .build()
+        .expect("client");
+    let e = dismiss(&client)
+        .timeout(Duration::from_millis(200))
+        .retry(RetryPolicy::none())
+        .send()
+        .await
+        .expect_err("one short attempt");
+    assert!(
+        matches!(&e, Error::OutcomeUnknown(u) if u.attempts() == 1
+            && matches!(u.last(), Error::Timeout(t) if t.after() == Duration::from_millis(200))),
+        "{e:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_signing_hook_signs_the_generated_clients_requests() {
+    let server = Scripted::start(vec![Step::answer(200, "{}")]).await;
+    let signer = RequestSigner::new(enterprise());
+    let api = tencent_meeting_openapi::Client::new_with_client(
+        &server.base_url,
+        reqwest::Client::new(),
+        signer.hooks(),
+    );
+    use tencent_meeting_openapi::types;
+    let body = types::DismissMeetingRequest::builder()
+        .userid(Some(
+            types::DismissMeetingRequestUserid::try_from("alice").expect("a userid"),
+        ))
+        .instanceid(types::InstanceId::try_from(1).expect("an instance"))
+        .reason_code(1)
+        .force_dismiss_meeting(
+            types::DismissMeetingRequestForceDismissMeeting::try_from(1).expect("0 or 1"),
+        )
+        .retrieve_code(types::DismissMeetingRequestRetrieveCode::try_from(0).expect("0 or 1"));
+    api.dismiss_meeting()
+        .meeting_id("7567173273889276131")
+        .body(body)
+        .send()
+        .await
+        .expect("answered");
+    let request = &server.requests()[0];
+    let header = |name: &str| request.header(name).expect(name);
+    let uri = request
+        .request_line
+        .split(' ')
+        .nth(1)
+        .expect("a request target");
+    assert!(verify(
+        &SigningParams {
+            method: "POST",
+            uri,
+            body: &request.body,
+            secret_id: header("x-tc-key"),
+            timestamp: header("x-tc-timestamp").parse().expect("timestamp"),
+            nonce: header("x-tc-nonce").parse().expect("nonce"),
+        },
+        SECRET_KEY,
+        header("x-tc-signature"),
+    ));
+}
+
+/// The events a tracing subscriber saw: (target, fields as `name=value`).
+type Events = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
+struct Collect(Events);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Collect {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Fields(Vec<String>);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push(format!("{}={value:?}", field.name()));
+            }
+        }
+        let mut fields = Fields(Vec::new());
+        event.record(&mut fields);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((event.metadata().target().to_string(), fields.0));
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn each_attempt_logs_one_event_under_the_documented_target() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let server = Scripted::start(vec![
+        Step::error(960000),
+        Step::error(960000),
+        Step::answer(200, ""),
+    ])
+    .await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .retry(RetryPolicy::default().base_delay(Duration::from_millis(5)))
+        .build()
+        .expect("client");
+    let events = Events::default();
+    let subscriber = tracing_subscriber::registry().with(Collect(Arc::clone(&events)));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    dismiss(&client).send().await.expect("third attempt");
+    let events = events
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let attempts: Vec<&Vec<String>> = events
+        .iter()
+        .filter(|(target, _)| target == "tencent_meeting::attempt")
+        .map(|(_, fields)| fields)
+        .collect();
+    assert_eq!(attempts.len(), 3, "{events:?}");
+    for (i, fields) in attempts.iter().enumerate() {
+        let attempt = format!("attempt={}", i + 1);
+        assert_eq!(
+            fields.iter().filter(|f| f.starts_with("attempt=")).count(),
+            1,
+            "{fields:?}"
+        );
+        assert!(fields.contains(&attempt), "{fields:?}");
+    }
+    assert!(attempts[0].contains(&"api_code=960000".to_string()));
+    assert!(attempts[2].contains(&"status=200".to_string()));
+}
