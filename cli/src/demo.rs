@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use tencent_meeting::{
-    ApiErrorKind, Client, Credentials, Dismissed, Error, Evidence, Instance, MeetingKind,
-    Operator, Refusal, RetryPolicy,
+    ApiErrorKind, Client, Credentials, Dismissed, Error, Evidence, Instance, MeetingKind, Operator,
+    Refusal, RetryPolicy,
 };
 use tencent_meeting_sim::{Faults, MeetingSpec, SimCredentials, Simulator};
 
@@ -188,7 +188,10 @@ async fn outcomes(sim: &Simulator) -> Result<(), String> {
             .reason_code(1)
     };
 
-    let id = create(sim, MeetingSpec::new(CREATOR).subject("Slow answer, one attempt"))?;
+    let id = create(
+        sim,
+        MeetingSpec::new(CREATOR).subject("Slow answer, one attempt"),
+    )?;
     println!("one attempt, its answer later than the 200 ms timeout ...");
     let single = lossy(RetryPolicy::none())?;
     match dismiss(&single, &id).send().await {
@@ -213,14 +216,20 @@ async fn outcomes(sim: &Simulator) -> Result<(), String> {
     );
     expect(meeting.has_ended(), "the meeting had ended after all")?;
 
-    let id = create(sim, MeetingSpec::new(CREATOR).subject("Slow answer, a retry"))?;
+    let id = create(
+        sim,
+        MeetingSpec::new(CREATOR).subject("Slow answer, a retry"),
+    )?;
     println!("\nthe same with a retry: the retry is told \"already ended\" (13603) ...");
     let retrying = lossy(
         RetryPolicy::default()
             .max_attempts(2)
             .base_delay(Duration::from_millis(20)),
     )?;
-    let d = dismiss(&retrying, &id).send().await.map_err(|e| unexpected(&e))?;
+    let d = dismiss(&retrying, &id)
+        .send()
+        .await
+        .map_err(|e| unexpected(&e))?;
     show(&d);
     expect(
         matches!(d.evidence(), Evidence::LookedUp { .. }),
