@@ -325,3 +325,64 @@ fn standard_input_is_streamed_without_a_counting_pass() {
         stderr_of(&out)
     );
 }
+
+#[test]
+fn a_single_id_is_a_batch_of_one_a_signal_waits_for_its_answer_and_the_journal_keeps_it() {
+    let sim = Sim::start();
+    let id = sim.meeting(MeetingSpec::new(CREATOR));
+    sim.faults(Faults::none().latency_after_dismiss(Duration::from_millis(400)));
+    let dir = tempdir();
+    let journal = dir.join("one.jsonl");
+    let child = sim
+        .spawnable()
+        .args(["dismiss", &id])
+        .args(IDENTITY)
+        .args(["--journal", &journal.to_string_lossy(), "--output", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    wait_until(Duration::from_secs(20), "the dismiss committed", || {
+        sim.dismiss_count(&id) == 1
+    });
+    signal(&child, Signal::SIGINT);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr_of(&out));
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.len(),
+        1,
+        "one record, no summary for one ID: {lines:?}"
+    );
+    assert_eq!(lines[0]["status"], "done");
+    assert!(
+        stderr_of(&out).contains("interrupted: no new IDs were taken"),
+        "{}",
+        stderr_of(&out)
+    );
+    let kept = std::fs::read_to_string(&journal).expect("journal");
+    let statuses: Vec<String> = kept
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|r| r["status"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(statuses, ["sending", "done"], "{kept}");
+    // Run again: done in the journal, nothing sent.
+    sim.faults(Faults::none());
+    let before = sim.requests();
+    let out = sim
+        .cli()
+        .args(["dismiss", &id])
+        .args(IDENTITY)
+        .args(["--journal", &journal.to_string_lossy()])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("is done in the journal: skipped"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert_eq!(sim.requests(), before);
+}
