@@ -30,6 +30,8 @@ pub enum Command {
     /// Show the client at work against an in-process simulator: every dismiss rule, and two
     /// refused calls.
     Demo,
+    /// Receive Tencent Meeting events (webhooks), e.g. `meeting.end`.
+    Events(crate::events::EventsArgs),
 }
 
 /// `sim`.
@@ -72,6 +74,16 @@ pub struct SimArgs {
     /// off: no limit). The service allows 200000.
     #[arg(long, value_name = "N|off", default_value = "200000", value_parser = parse_limit)]
     pub daily_limit: Limit,
+    /// Subscribe URL to events: verified at start (its receiver must be listening), then sent a
+    /// signed `meeting.end` for every dismiss, retried until it answers 200.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The subscription's Token (with --webhook-url).
+    #[arg(long, env = "TENCENT_MEETING_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub webhook_token: Option<String>,
+    /// The subscription's EncodingAESKey (with --webhook-url; none: plain mode, base64 only).
+    #[arg(long, env = "TENCENT_MEETING_WEBHOOK_AES_KEY", hide_env_values = true)]
+    pub webhook_aes_key: Option<String>,
 }
 
 /// A request limit: a count, or none (`0` or `off`, as `dismiss --rate-limit 0`).

@@ -9,6 +9,8 @@ mod args;
 mod credentials;
 mod demo;
 mod dismiss;
+mod event_store;
+mod events;
 mod outcome;
 mod sign;
 mod sim;
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
             Command::Sign(args) => sign::run(&args, cli.verbose),
             Command::Sim(args) => sim::run(args).await,
             Command::Demo => demo::run().await,
+            Command::Events(args) => events::run(args).await,
         }
     });
     // A reader blocked on standard input must not hold the process open.

@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use tencent_meeting_sim::{RateLimits, SimCredentials, Simulator};
+use tencent_meeting_sim::{RateLimits, SimCredentials, Simulator, WebhookSubscription};
 
 use crate::args::SimArgs;
 use crate::outcome::Exit;
@@ -35,6 +35,32 @@ pub async fn run(args: SimArgs) -> Exit {
     if let Some(seed) = args.seed {
         builder = builder.seed_file(seed);
     }
+    let webhook = match (&args.webhook_url, args.webhook_token) {
+        (Some(url), Some(token)) => {
+            let subscription = WebhookSubscription::new(url, token);
+            Some(match args.webhook_aes_key.filter(|k| !k.is_empty()) {
+                Some(key) => subscription.aes_key(key),
+                None => subscription,
+            })
+        }
+        (Some(_), None) => {
+            eprintln!(
+                "error: --webhook-url needs the subscription's Token: --webhook-token or $TENCENT_MEETING_WEBHOOK_TOKEN"
+            );
+            return Exit::Usage;
+        }
+        (None, _) => None,
+    };
+    let webhook_line = webhook.as_ref().map(|s| {
+        format!(
+            "webhooks: meeting.end to {} ({} mode)",
+            s.url,
+            if s.aes_key.is_some() { "AES" } else { "plain" }
+        )
+    });
+    if let Some(subscription) = webhook {
+        builder = builder.webhook(subscription);
+    }
     let sim = match builder.start().await {
         Ok(sim) => sim,
         Err(e) => {
@@ -50,9 +76,12 @@ pub async fn run(args: SimArgs) -> Exit {
         sim.rate_limits().describe()
     );
     println!(
-        "admin API: {0}/_sim/meetings (POST to create, GET to list), {0}/_sim/meetings/{{id}}/start, {0}/_sim/stats, {0}/_sim/faults, {0}/_sim/rate-limits",
+        "admin API: {0}/_sim/meetings (POST to create, GET to list), {0}/_sim/meetings/{{id}}/start, {0}/_sim/stats, {0}/_sim/faults, {0}/_sim/rate-limits, {0}/_sim/webhooks",
         sim.base_url()
     );
+    if let Some(line) = webhook_line {
+        println!("{line}");
+    }
     println!("serving until Ctrl-C");
     let _ = std::io::stdout().flush();
     match sim.run_until_ctrl_c().await {

@@ -354,6 +354,84 @@ service always reclaims a quick meeting's code.
             Default::default()
         }
     }
+    ///The meeting an event is about. Only `meeting_id` is always present.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct EventMeetingInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub creator: ::std::option::Option<EventUser>,
+        ///The meeting's end, unix seconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_time: ::std::option::Option<i64>,
+        ///The meeting code participants dial in with (9 or more digits).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meeting_code: ::std::option::Option<::std::string::String>,
+        /**Where it was created: 0 unknown, 1 client, 2 web, 3 WeCom, 4 WeChat, 5 Outlook,
+6 REST API, 7 Tencent Docs, 8 Rooms smart recording. Kept open.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meeting_create_from: ::std::option::Option<i32>,
+        ///0 a scheduled meeting, 1 a quick meeting (快速会议). Kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meeting_create_mode: ::std::option::Option<i32>,
+        ///The meeting ID, a decimal string that can exceed a 64-bit integer.
+        pub meeting_id: ::std::string::String,
+        /**0 one-time, 1 recurring, 2 WeChat-exclusive, 4 Rooms screen-cast (3 on older pages),
+5 personal meeting ID, 6 webinar. Kept open (not an enum).
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meeting_type: ::std::option::Option<i32>,
+        ///The meeting's start, unix seconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_time: ::std::option::Option<i64>,
+        ///The sub-meeting's scheduled end, unix seconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sub_meeting_end_time: ::std::option::Option<i64>,
+        ///For a recurring meeting, the sub-meeting the event is about.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sub_meeting_id: ::std::option::Option<::std::string::String>,
+        ///The sub-meeting's scheduled start, unix seconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sub_meeting_start_time: ::std::option::Option<i64>,
+        ///The meeting's subject.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subject: ::std::option::Option<::std::string::String>,
+    }
+    impl EventMeetingInfo {
+        pub fn builder() -> builder::EventMeetingInfo {
+            Default::default()
+        }
+    }
+    /**The operator of an event, or a meeting's creator. Every field is optional: system-triggered
+events carry few (sometimes only `instance_id`).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct EventUser {
+        ///The user's device type as a decimal string (see `InstanceId`), e.g. `"2"`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub instance_id: ::std::option::Option<::std::string::String>,
+        ///The user's ms_open_id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ms_open_id: ::std::option::Option<::std::string::String>,
+        ///The user's open id under the application (OAuth2.0).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub open_id: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_name: ::std::option::Option<::std::string::String>,
+        /**The enterprise user ID for users of the same enterprise, the open id for OAuth2.0
+applications, the rooms ID for Rooms.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub userid: ::std::option::Option<::std::string::String>,
+        ///The user's Tencent Meeting-wide id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub uuid: ::std::option::Option<::std::string::String>,
+    }
+    impl EventUser {
+        pub fn builder() -> builder::EventUser {
+            Default::default()
+        }
+    }
     ///`GetMeetingOperatorId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -508,6 +586,51 @@ service always reclaims a quick meeting's code.
                 .map_err(|e| { <D::Error as ::serde::de::Error>::custom(e.to_string()) })
         }
     }
+    ///The decoded `meeting.end` event: a `WebhookEvent` whose entries are `MeetingEndPayload`s.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MeetingEndEvent {
+        ///`meeting.end`.
+        pub event: ::std::string::String,
+        ///The meetings that ended (one in practice).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub payload: ::std::vec::Vec<MeetingEndPayload>,
+        ///The event's unique id (see `WebhookEvent`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::std::string::String>,
+        ///The older name of `trace_id`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub unique_sequence: ::std::option::Option<::std::string::String>,
+    }
+    impl MeetingEndEvent {
+        pub fn builder() -> builder::MeetingEndEvent {
+            Default::default()
+        }
+    }
+    /**One `payload` entry of `meeting.end` (会议结束): a meeting (or one sub-meeting of a recurring
+meeting) ended. When several end conditions hold, one event is sent for each, with its own
+`meeting_end_type` and `trace_id`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MeetingEndPayload {
+        /**Why it ended: 0 ended by the host or by the dismiss API (主动结束会议); 1 the last
+participant left after the scheduled end; 2 empty after the scheduled end; 3 empty
+before the scheduled end (it can be joined again). Kept open (not an enum): a new
+value must not break decoding.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meeting_end_type: ::std::option::Option<i32>,
+        pub meeting_info: EventMeetingInfo,
+        ///When the meeting ended, unix milliseconds. 操作的时间戳（毫秒）。
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub operate_time: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub operator: ::std::option::Option<EventUser>,
+    }
+    impl MeetingEndPayload {
+        pub fn builder() -> builder::MeetingEndPayload {
+            Default::default()
+        }
+    }
     ///One meeting. Fields the client does not use are not described; unknown fields are ignored.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct MeetingInfo {
@@ -572,6 +695,41 @@ is not a look-up answer; one with `error_info` is an error, whatever its HTTP st
     }
     impl MeetingQueryResponse {
         pub fn builder() -> builder::MeetingQueryResponse {
+            Default::default()
+        }
+    }
+    ///The decoded `meeting.started` event: a `WebhookEvent` whose entries are `MeetingStartedPayload`s.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MeetingStartedEvent {
+        ///`meeting.started`.
+        pub event: ::std::string::String,
+        ///The meetings that started (one in practice).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub payload: ::std::vec::Vec<MeetingStartedPayload>,
+        ///The event's unique id (see `WebhookEvent`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::std::string::String>,
+        ///The older name of `trace_id`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub unique_sequence: ::std::option::Option<::std::string::String>,
+    }
+    impl MeetingStartedEvent {
+        pub fn builder() -> builder::MeetingStartedEvent {
+            Default::default()
+        }
+    }
+    ///One `payload` entry of `meeting.started` (会议开始): the host joined.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct MeetingStartedPayload {
+        pub meeting_info: EventMeetingInfo,
+        ///When the meeting started, unix milliseconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub operate_time: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub operator: ::std::option::Option<EventUser>,
+    }
+    impl MeetingStartedPayload {
+        pub fn builder() -> builder::MeetingStartedPayload {
             Default::default()
         }
     }
@@ -677,6 +835,56 @@ not break decoding.
     }
     impl SubMeeting {
         pub fn builder() -> builder::SubMeeting {
+            Default::default()
+        }
+    }
+    /**The body of every event delivery (`POST` to the subscriber's URL, `Content-Type:
+application/json`). The headers `timestamp`, `nonce` and `signature` carry
+`lowercase_hex(SHA1(concat(sort([token, timestamp, nonce, data]))))`, the four values sorted
+as strings. With an EncodingAESKey configured, `data` is
+`base64(AES-256-CBC(key, iv = key[..16], PKCS#7(json)))` where `key` is the 43-character
+EncodingAESKey plus `=` base64-decoded; without one, `data` is `base64(json)`. The JSON is
+a `WebhookEvent`. 事件回调消息体。
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct WebhookDelivery {
+        /**The event, encoded as above (standard base64, `=` padding optional). Signed as the
+JSON string's value, not the raw body text.
+*/
+        pub data: ::std::string::String,
+    }
+    impl WebhookDelivery {
+        pub fn builder() -> builder::WebhookDelivery {
+            Default::default()
+        }
+    }
+    /**The decoded event (the plaintext of `WebhookDelivery.data`): the event's name, its unique
+trace id and the occurrences it reports. The shape of each `payload` entry depends on
+`event`: `MeetingEndPayload` for `meeting.end`, `MeetingStartedPayload` for
+`meeting.started`. Unknown fields are to be ignored. 事件消息明文。
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct WebhookEvent {
+        ///The event's name, e.g. `meeting.end` or `meeting.started`. 事件名。
+        pub event: ::std::string::String,
+        /**The occurrences the event reports, each in the shape `event` names. Documented to hold
+one entry for `meeting.started` and `meeting.end`; reserved for batching.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub payload: ::std::vec::Vec<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        /**The event's unique id (事件的唯一序列值), the idempotency key of a delivery: a
+redelivery carries the same one. Opaque (a UUID or 32 hex digits have been seen).
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::std::string::String>,
+        ///The older name of `trace_id`, in deliveries of the 2020 format.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub unique_sequence: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookEvent {
+        pub fn builder() -> builder::WebhookEvent {
             Default::default()
         }
     }
@@ -1011,6 +1219,615 @@ not break decoding.
             fn from(value: super::ErrorResponse) -> Self {
                 Self {
                     error_info: Ok(value.error_info),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventMeetingInfo {
+            creator: ::std::result::Result<
+                ::std::option::Option<super::EventUser>,
+                ::std::string::String,
+            >,
+            end_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            meeting_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            meeting_create_from: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            meeting_create_mode: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            meeting_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            meeting_type: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            start_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            sub_meeting_end_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            sub_meeting_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sub_meeting_start_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            subject: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventMeetingInfo {
+            fn default() -> Self {
+                Self {
+                    creator: Ok(Default::default()),
+                    end_time: Ok(Default::default()),
+                    meeting_code: Ok(Default::default()),
+                    meeting_create_from: Ok(Default::default()),
+                    meeting_create_mode: Ok(Default::default()),
+                    meeting_id: Err("no value supplied for meeting_id".to_string()),
+                    meeting_type: Ok(Default::default()),
+                    start_time: Ok(Default::default()),
+                    sub_meeting_end_time: Ok(Default::default()),
+                    sub_meeting_id: Ok(Default::default()),
+                    sub_meeting_start_time: Ok(Default::default()),
+                    subject: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventMeetingInfo {
+            pub fn creator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EventUser>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.creator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for creator: {e}")
+                    });
+                self
+            }
+            pub fn end_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for end_time: {e}")
+                    });
+                self
+            }
+            pub fn meeting_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meeting_code: {e}")
+                    });
+                self
+            }
+            pub fn meeting_create_from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_create_from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for meeting_create_from: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn meeting_create_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_create_mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for meeting_create_mode: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn meeting_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meeting_id: {e}")
+                    });
+                self
+            }
+            pub fn meeting_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meeting_type: {e}")
+                    });
+                self
+            }
+            pub fn start_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_time: {e}")
+                    });
+                self
+            }
+            pub fn sub_meeting_end_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sub_meeting_end_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sub_meeting_end_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sub_meeting_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sub_meeting_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sub_meeting_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn sub_meeting_start_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sub_meeting_start_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for sub_meeting_start_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventMeetingInfo> for super::EventMeetingInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventMeetingInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    creator: value.creator?,
+                    end_time: value.end_time?,
+                    meeting_code: value.meeting_code?,
+                    meeting_create_from: value.meeting_create_from?,
+                    meeting_create_mode: value.meeting_create_mode?,
+                    meeting_id: value.meeting_id?,
+                    meeting_type: value.meeting_type?,
+                    start_time: value.start_time?,
+                    sub_meeting_end_time: value.sub_meeting_end_time?,
+                    sub_meeting_id: value.sub_meeting_id?,
+                    sub_meeting_start_time: value.sub_meeting_start_time?,
+                    subject: value.subject?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventMeetingInfo> for EventMeetingInfo {
+            fn from(value: super::EventMeetingInfo) -> Self {
+                Self {
+                    creator: Ok(value.creator),
+                    end_time: Ok(value.end_time),
+                    meeting_code: Ok(value.meeting_code),
+                    meeting_create_from: Ok(value.meeting_create_from),
+                    meeting_create_mode: Ok(value.meeting_create_mode),
+                    meeting_id: Ok(value.meeting_id),
+                    meeting_type: Ok(value.meeting_type),
+                    start_time: Ok(value.start_time),
+                    sub_meeting_end_time: Ok(value.sub_meeting_end_time),
+                    sub_meeting_id: Ok(value.sub_meeting_id),
+                    sub_meeting_start_time: Ok(value.sub_meeting_start_time),
+                    subject: Ok(value.subject),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventUser {
+            instance_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ms_open_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            open_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            userid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            uuid: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventUser {
+            fn default() -> Self {
+                Self {
+                    instance_id: Ok(Default::default()),
+                    ms_open_id: Ok(Default::default()),
+                    open_id: Ok(Default::default()),
+                    user_name: Ok(Default::default()),
+                    userid: Ok(Default::default()),
+                    uuid: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventUser {
+            pub fn instance_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for instance_id: {e}")
+                    });
+                self
+            }
+            pub fn ms_open_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ms_open_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ms_open_id: {e}")
+                    });
+                self
+            }
+            pub fn open_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.open_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for open_id: {e}")
+                    });
+                self
+            }
+            pub fn user_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_name: {e}")
+                    });
+                self
+            }
+            pub fn userid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.userid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for userid: {e}")
+                    });
+                self
+            }
+            pub fn uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uuid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for uuid: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventUser> for super::EventUser {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventUser,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    instance_id: value.instance_id?,
+                    ms_open_id: value.ms_open_id?,
+                    open_id: value.open_id?,
+                    user_name: value.user_name?,
+                    userid: value.userid?,
+                    uuid: value.uuid?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventUser> for EventUser {
+            fn from(value: super::EventUser) -> Self {
+                Self {
+                    instance_id: Ok(value.instance_id),
+                    ms_open_id: Ok(value.ms_open_id),
+                    open_id: Ok(value.open_id),
+                    user_name: Ok(value.user_name),
+                    userid: Ok(value.userid),
+                    uuid: Ok(value.uuid),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MeetingEndEvent {
+            event: ::std::result::Result<::std::string::String, ::std::string::String>,
+            payload: ::std::result::Result<
+                ::std::vec::Vec<super::MeetingEndPayload>,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            unique_sequence: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MeetingEndEvent {
+            fn default() -> Self {
+                Self {
+                    event: Err("no value supplied for event".to_string()),
+                    payload: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    unique_sequence: Ok(Default::default()),
+                }
+            }
+        }
+        impl MeetingEndEvent {
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MeetingEndPayload>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn unique_sequence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_sequence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for unique_sequence: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MeetingEndEvent> for super::MeetingEndEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MeetingEndEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event: value.event?,
+                    payload: value.payload?,
+                    trace_id: value.trace_id?,
+                    unique_sequence: value.unique_sequence?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MeetingEndEvent> for MeetingEndEvent {
+            fn from(value: super::MeetingEndEvent) -> Self {
+                Self {
+                    event: Ok(value.event),
+                    payload: Ok(value.payload),
+                    trace_id: Ok(value.trace_id),
+                    unique_sequence: Ok(value.unique_sequence),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MeetingEndPayload {
+            meeting_end_type: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
+            meeting_info: ::std::result::Result<
+                super::EventMeetingInfo,
+                ::std::string::String,
+            >,
+            operate_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            operator: ::std::result::Result<
+                ::std::option::Option<super::EventUser>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MeetingEndPayload {
+            fn default() -> Self {
+                Self {
+                    meeting_end_type: Ok(Default::default()),
+                    meeting_info: Err("no value supplied for meeting_info".to_string()),
+                    operate_time: Ok(Default::default()),
+                    operator: Ok(Default::default()),
+                }
+            }
+        }
+        impl MeetingEndPayload {
+            pub fn meeting_end_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_end_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for meeting_end_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn meeting_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventMeetingInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meeting_info: {e}")
+                    });
+                self
+            }
+            pub fn operate_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operate_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for operate_time: {e}")
+                    });
+                self
+            }
+            pub fn operator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EventUser>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for operator: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MeetingEndPayload> for super::MeetingEndPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MeetingEndPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    meeting_end_type: value.meeting_end_type?,
+                    meeting_info: value.meeting_info?,
+                    operate_time: value.operate_time?,
+                    operator: value.operator?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MeetingEndPayload> for MeetingEndPayload {
+            fn from(value: super::MeetingEndPayload) -> Self {
+                Self {
+                    meeting_end_type: Ok(value.meeting_end_type),
+                    meeting_info: Ok(value.meeting_info),
+                    operate_time: Ok(value.operate_time),
+                    operator: Ok(value.operator),
                 }
             }
         }
@@ -1363,6 +2180,195 @@ not break decoding.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MeetingStartedEvent {
+            event: ::std::result::Result<::std::string::String, ::std::string::String>,
+            payload: ::std::result::Result<
+                ::std::vec::Vec<super::MeetingStartedPayload>,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            unique_sequence: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MeetingStartedEvent {
+            fn default() -> Self {
+                Self {
+                    event: Err("no value supplied for event".to_string()),
+                    payload: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    unique_sequence: Ok(Default::default()),
+                }
+            }
+        }
+        impl MeetingStartedEvent {
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::MeetingStartedPayload>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn unique_sequence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_sequence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for unique_sequence: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MeetingStartedEvent>
+        for super::MeetingStartedEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MeetingStartedEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event: value.event?,
+                    payload: value.payload?,
+                    trace_id: value.trace_id?,
+                    unique_sequence: value.unique_sequence?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MeetingStartedEvent> for MeetingStartedEvent {
+            fn from(value: super::MeetingStartedEvent) -> Self {
+                Self {
+                    event: Ok(value.event),
+                    payload: Ok(value.payload),
+                    trace_id: Ok(value.trace_id),
+                    unique_sequence: Ok(value.unique_sequence),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MeetingStartedPayload {
+            meeting_info: ::std::result::Result<
+                super::EventMeetingInfo,
+                ::std::string::String,
+            >,
+            operate_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            operator: ::std::result::Result<
+                ::std::option::Option<super::EventUser>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MeetingStartedPayload {
+            fn default() -> Self {
+                Self {
+                    meeting_info: Err("no value supplied for meeting_info".to_string()),
+                    operate_time: Ok(Default::default()),
+                    operator: Ok(Default::default()),
+                }
+            }
+        }
+        impl MeetingStartedPayload {
+            pub fn meeting_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventMeetingInfo>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meeting_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meeting_info: {e}")
+                    });
+                self
+            }
+            pub fn operate_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operate_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for operate_time: {e}")
+                    });
+                self
+            }
+            pub fn operator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::EventUser>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for operator: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MeetingStartedPayload>
+        for super::MeetingStartedPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MeetingStartedPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    meeting_info: value.meeting_info?,
+                    operate_time: value.operate_time?,
+                    operator: value.operator?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MeetingStartedPayload>
+        for MeetingStartedPayload {
+            fn from(value: super::MeetingStartedPayload) -> Self {
+                Self {
+                    meeting_info: Ok(value.meeting_info),
+                    operate_time: Ok(value.operate_time),
+                    operator: Ok(value.operator),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct SubMeeting {
             end_time: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -1463,6 +2469,151 @@ not break decoding.
                     start_time: Ok(value.start_time),
                     status: Ok(value.status),
                     sub_meeting_id: Ok(value.sub_meeting_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookDelivery {
+            data: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WebhookDelivery {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                }
+            }
+        }
+        impl WebhookDelivery {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookDelivery> for super::WebhookDelivery {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookDelivery,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::WebhookDelivery> for WebhookDelivery {
+            fn from(value: super::WebhookDelivery) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookEvent {
+            event: ::std::result::Result<::std::string::String, ::std::string::String>,
+            payload: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            trace_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            unique_sequence: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookEvent {
+            fn default() -> Self {
+                Self {
+                    event: Err("no value supplied for event".to_string()),
+                    payload: Ok(Default::default()),
+                    trace_id: Ok(Default::default()),
+                    unique_sequence: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookEvent {
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for trace_id: {e}")
+                    });
+                self
+            }
+            pub fn unique_sequence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_sequence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for unique_sequence: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookEvent> for super::WebhookEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event: value.event?,
+                    payload: value.payload?,
+                    trace_id: value.trace_id?,
+                    unique_sequence: value.unique_sequence?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookEvent> for WebhookEvent {
+            fn from(value: super::WebhookEvent) -> Self {
+                Self {
+                    event: Ok(value.event),
+                    payload: Ok(value.payload),
+                    trace_id: Ok(value.trace_id),
+                    unique_sequence: Ok(value.unique_sequence),
                 }
             }
         }

@@ -10,6 +10,7 @@
 //! - `GET /_sim/faults`, `POST /_sim/faults`: read or replace the [`Faults`].
 //! - `GET /_sim/rate-limits`, `POST /_sim/rate-limits`: read or replace the [`RateLimits`]
 //!   (replacing them starts counting afresh).
+//! - `/_sim/webhooks`: event subscriptions (see `webhooks/admin.rs`).
 //!
 //! Errors answer `{"error": "..."}` with 400 (bad input), 404 (unknown meeting or path), 405 or
 //! 409 (a meeting with that ID exists, or one that cannot be started).
@@ -40,6 +41,9 @@ where
     let path = parts.uri.path().trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').skip(2).collect();
     match (&parts.method, segments.as_slice()) {
+        (method, ["webhooks", rest @ ..]) => {
+            crate::webhooks::admin(app, method, rest, request_body).await
+        }
         (&Method::GET, ["meetings"]) => body::json_value(StatusCode::OK, &app.store.list()),
         (&Method::POST, ["meetings"]) => match read(app, request_body).await {
             Ok(bytes) => create(app, &bytes),
@@ -75,7 +79,7 @@ where
         ) => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => error(
             StatusCode::NOT_FOUND,
-            "unknown admin path: /_sim/meetings, /_sim/meetings/{id}, /_sim/meetings/{id}/start, /_sim/stats, /_sim/faults, /_sim/rate-limits",
+            "unknown admin path: /_sim/meetings, /_sim/meetings/{id}, /_sim/meetings/{id}/start, /_sim/stats, /_sim/faults, /_sim/rate-limits, /_sim/webhooks",
         ),
     }
 }

@@ -66,6 +66,17 @@ pub enum SimError {
         /// Its state.
         status: tencent_meeting::MeetingStatus,
     },
+    /// A webhook subscription or its fault knobs are invalid (the message names the field).
+    #[error("invalid webhook subscription: {0}")]
+    InvalidWebhook(String),
+    /// The subscriber's URL did not pass the verification GET.
+    #[error("the URL verification of {url} failed: {reason}")]
+    WebhookVerification {
+        /// The subscriber's URL.
+        url: String,
+        /// What the URL answered, or why it did not.
+        reason: String,
+    },
     /// A meeting or sub-meeting with this ID already exists.
     #[error("a meeting or sub-meeting with ID {0} already exists")]
     DuplicateMeeting(String),

@@ -23,6 +23,11 @@
 //!   answer ([`ApiFailure`]: any code, HTTP status, `new_error_code` and message; or a bare
 //!   status), 5xx codes 41 and 960000, HTML 502 pages and truncated bodies, as seeded shares or
 //!   as "fail the next N requests" (optionally only dismisses, look-ups or one meeting).
+//! - Events (webhooks): subscriptions ([`WebhookSubscription`]) are verified with the
+//!   platform's URL-check GET, and every committed dismiss sends a signed (with a key,
+//!   encrypted) `meeting.end` to them, at least once, with fault knobs for duplicates, delay
+//!   and reordering ([`WebhookFaults`]). The signing and encryption are the client crate's
+//!   `tencent_meeting::webhook` functions.
 //!
 //! From the simulator to a client in one line: [`Simulator::client_builder`] (enterprise
 //! credentials) or [`Simulator::oauth_client_builder`] (OAuth2.0). Meeting states are the
@@ -64,8 +69,12 @@
 //! | `POST /_sim/faults` with [`Faults`] | replaces every knob; answers the [`Faults`] in force |
 //! | `GET /_sim/rate-limits` | the [`RateLimits`] in force |
 //! | `POST /_sim/rate-limits` with [`RateLimits`] | replaces them and counts afresh; answers them |
+//! | `GET /_sim/webhooks` | subscriptions (without secrets), [`WebhookFaults`], [`WebhookStats`] |
+//! | `POST /_sim/webhooks` with a [`WebhookSubscription`] | verifies the URL, then subscribes; 502 when the verification fails |
+//! | `DELETE /_sim/webhooks` | removes every subscription |
+//! | `GET`/`POST /_sim/webhooks/faults` with [`WebhookFaults`] | reads or replaces the delivery faults |
 //!
-//! Admin errors answer `{"error": "..."}` with 400, 404, 405 or 409.
+//! Admin errors answer `{"error": "..."}` with 400, 404, 405, 409 or 502.
 //!
 //! # Choices where the service is not documented
 //!
@@ -150,6 +159,7 @@ mod server;
 mod service;
 mod state;
 mod stats;
+mod webhooks;
 
 pub use api_error::codes;
 pub use credentials::{
@@ -169,6 +179,7 @@ pub use server::{
     TIMESTAMP_WINDOW,
 };
 pub use stats::Stats;
+pub use webhooks::{WebhookFaults, WebhookStats, WebhookSubscription};
 
 /// The clock trait and clocks the simulator uses, re-exported from the client crate.
 pub use tencent_meeting::clock::{Clock, FixedClock, SystemClock};

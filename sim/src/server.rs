@@ -28,6 +28,7 @@ use crate::replay::ReplayCache;
 use crate::service::{self, App, SHUTDOWN_GRACE, TraceIds};
 use crate::state::MeetingStore;
 use crate::stats::{Stats, StatsCollector};
+use crate::webhooks::{WebhookSubscription, Webhooks};
 
 /// How far `X-TC-Timestamp` may be from the simulator clock, and how long a timestamp and nonce
 /// are remembered for replay detection: 5 minutes, as the service.
@@ -61,6 +62,7 @@ pub struct SimulatorBuilder {
     max_body_bytes: usize,
     replay_capacity: usize,
     rate_limits: RateLimits,
+    webhooks: Vec<WebhookSubscription>,
 }
 
 impl Default for SimulatorBuilder {
@@ -77,6 +79,7 @@ impl Default for SimulatorBuilder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
             rate_limits: RateLimits::documented(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -192,6 +195,14 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Subscribes `subscription` to events once started: [`start`](Self::start) sends its
+    /// verification GET (unless [`WebhookSubscription::unverified`]) and fails if the URL does
+    /// not pass it, so its receiver must already listen.
+    pub fn webhook(mut self, subscription: WebhookSubscription) -> Self {
+        self.webhooks.push(subscription);
+        self
+    }
+
     /// Seeds the meetings, binds the socket and starts serving in the background of the current
     /// tokio runtime.
     pub async fn start(self) -> Result<Simulator, SimError> {
@@ -220,6 +231,7 @@ impl SimulatorBuilder {
             max_body_bytes: self.max_body_bytes,
             max_admin_body_bytes: MAX_ADMIN_BODY_BYTES,
             traces: TraceIds::new(),
+            webhooks: Webhooks::new(Arc::clone(&self.clock)),
         });
         let mut seed = Vec::new();
         for path in self.seed_files {
@@ -251,7 +263,7 @@ impl SimulatorBuilder {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&app), shutdown_rx));
         tracing::info!(%addr, meetings = app.store.len(), "simulator listening");
-        Ok(Simulator {
+        let simulator = Simulator {
             addr,
             base_url: format!("http://{addr}"),
             credentials: self.credentials,
@@ -260,7 +272,12 @@ impl SimulatorBuilder {
             app,
             shutdown,
             task: Some(task),
-        })
+        };
+        // Served already, as the platform's console is; a failure drops (stops) the simulator.
+        for subscription in self.webhooks {
+            simulator.app.webhooks.subscribe(subscription).await?;
+        }
+        Ok(simulator)
     }
 }
 
@@ -290,6 +307,11 @@ pub struct Simulator {
 }
 
 impl Simulator {
+    /// What the requests share (for the other modules' `impl Simulator` blocks).
+    pub(crate) fn app(&self) -> &App {
+        &self.app
+    }
+
     /// A builder with the defaults of [`SimulatorBuilder`].
     pub fn builder() -> SimulatorBuilder {
         SimulatorBuilder::default()
@@ -443,6 +465,7 @@ impl Simulator {
     /// server has stopped.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
+        self.app.webhooks.stop();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -461,6 +484,7 @@ impl Drop for Simulator {
     fn drop(&mut self) {
         // The accept loop sees this and stops on its own; nothing here blocks.
         let _ = self.shutdown.send(true);
+        self.app.webhooks.stop();
     }
 }
 

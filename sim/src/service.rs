@@ -44,6 +44,8 @@ pub(crate) struct App {
     /// The largest admin request body read.
     pub max_admin_body_bytes: usize,
     pub traces: TraceIds,
+    /// Event subscriptions, told of every committed dismiss.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 impl App {
@@ -311,6 +313,8 @@ where
 fn committed(app: &App, done: &Dismissal) {
     app.stats.dismissal();
     tracing::debug!(?done, "dismissed");
+    app.webhooks
+        .meeting_ended(done, app.store.get(&done.meeting_id).as_ref());
 }
 
 /// Reads a whole body of at most `limit` bytes (HTTP 413 beyond).

@@ -72,6 +72,8 @@ pub mod signing;
 mod status;
 pub mod testing;
 mod transport;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,

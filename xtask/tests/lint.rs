@@ -515,6 +515,35 @@ fn text_output_is_file_line_col_severity_rule_message() {
     assert_eq!(stdout.trim_end(), expected);
 }
 
+/// A component referred to only from `x-webhooks` (events the service sends) is used, and the
+/// examples there are checked against their schemas.
+#[test]
+fn x_webhooks_count_as_references_and_their_examples_are_checked() {
+    let clean = std::fs::read_to_string(fixture("clean")).expect("clean fixture");
+    let webhooks = "x-webhooks:\n  itemChanged:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: \"#/components/schemas/Event\"\n            example: EXAMPLE\n      responses:\n        \"200\":\n          description: Received.\ncomponents:\n  schemas:\n    Event:\n      type: string\n      description: An event.\n";
+    let with = |example: &str| {
+        clean.replacen(
+            "components:\n  schemas:\n",
+            &webhooks.replace("EXAMPLE", example),
+            1,
+        )
+    };
+    let (code, findings, _) = lint_json(&temp_file("x-webhooks.yaml", &with("changed")));
+    assert_eq!(code, 0, "{findings:#?}");
+    assert!(findings.is_empty(), "{findings:#?}");
+    let (code, findings, _) = lint_json(&temp_file("x-webhooks-bad.yaml", &with("42")));
+    assert_eq!(code, 1, "{findings:#?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| field(f, "rule") == "example-invalid"
+                && field(f, "pointer")
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/x-webhooks/itemChanged/"))),
+        "{findings:#?}"
+    );
+}
+
 fn temp_file(name: &str, contents: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xtask-lint-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -12,3 +12,4 @@ mod lookup;
 mod python_sdk;
 mod rate_limits;
 mod recurring;
+mod webhooks;

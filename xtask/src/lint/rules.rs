@@ -72,7 +72,7 @@ rules! {
     ServersEmpty => "servers-empty", Warning, "structure", "`servers` is missing at the top level or is an empty list.";
     ServerTrailingSlash => "server-trailing-slash", Warning, "structure", "A server URL ends with `/` (paths start with one).";
     SecuritySchemeUndefined => "security-scheme-undefined", Error, "structure", "A security requirement names a scheme missing from `components.securitySchemes`.";
-    ComponentUnused => "component-unused", Warning, "structure", "A component is never referenced from the paths (directly or through other components).";
+    ComponentUnused => "component-unused", Warning, "structure", "A component is never referenced from the paths or `x-webhooks` (directly or through other components).";
     ServerVariableUndefined => "server-variable-undefined", Error, "structure", "A server URL uses a `{variable}` that its `variables` do not define (the URL cannot be built).";
     ServerVariableUnused => "server-variable-unused", Warning, "structure", "A server variable is defined but not used in the server URL.";
     HeaderParameterIgnored => "header-parameter-ignored", Warning, "structure", "A header parameter named `Accept`, `Content-Type` or `Authorization` (or a `Content-Type` header), which OpenAPI 3.0 ignores.";

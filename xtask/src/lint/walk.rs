@@ -89,6 +89,15 @@ impl<'a> Index<'a> {
                 index.path_item(&ptr, &e.value, Some(&e.key));
             }
         }
+        // Redocly's extension for the events a service sends (OpenAPI 3.1's `webhooks`): path
+        // items outside `paths`, walked like callbacks so what they refer to counts as used and
+        // their examples are checked, but not listed as operations (no client is generated).
+        if let Some(webhooks) = root.get("x-webhooks").and_then(Node::as_map) {
+            for e in webhooks {
+                let ptr = join(&join("", "x-webhooks"), &e.key);
+                index.path_item(&ptr, &e.value, None);
+            }
+        }
         if let Some(components) = root.get("components").and_then(Node::as_map) {
             for section in components {
                 let Some(entries) = section.value.as_map() else {

@@ -1,0 +1,207 @@
+//! Load test of `tencent-meeting events listen` with its durable store: events/s and latency
+//! percentiles of signed, encrypted `meeting.end` deliveries over loopback, each answered only
+//! after its line is fsynced. Figures go in BENCHMARKS.md; nothing here asserts a time.
+//!
+//! ```sh
+//! cargo build --release -p tencent-meeting-cli --bin tencent-meeting --example events_load
+//! target/release/examples/events_load --bin target/release/tencent-meeting \
+//!     [--events 20000] [--concurrency 64] [--plain] [--store DIR]
+//! ```
+//!
+//! The deliveries are sealed before the clock starts (sealing is the platform's cost, not the
+//! receiver's). At the end, every delivery must have been answered 200 and stored exactly once.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tencent_meeting::webhook::Webhook;
+use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
+
+const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
+const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
+
+struct Options {
+    bin: PathBuf,
+    events: usize,
+    concurrency: usize,
+    plain: bool,
+    store: Option<PathBuf>,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        bin: PathBuf::from("target/release/tencent-meeting"),
+        events: 20_000,
+        concurrency: 64,
+        plain: false,
+        store: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--bin" => options.bin = PathBuf::from(value()?),
+            "--events" => {
+                options.events = value()?.parse().map_err(|e| format!("--events: {e}"))?
+            }
+            "--concurrency" => {
+                options.concurrency = value()?
+                    .parse()
+                    .map_err(|e| format!("--concurrency: {e}"))?
+            }
+            "--store" => options.store = Some(PathBuf::from(value()?)),
+            "--plain" => options.plain = true,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if options.events == 0 || options.concurrency == 0 {
+        return Err("--events and --concurrency must be positive".into());
+    }
+    Ok(options)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let options = options()?;
+    let dir = options.store.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("events-load-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir)?;
+    let store = dir.join("events.jsonl");
+    let _ = std::fs::remove_file(&store);
+
+    let mut listener = Command::new(&options.bin)
+        .args(["events", "listen", "--addr", "127.0.0.1:0", "--store"])
+        .arg(&store)
+        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
+        .env(
+            "TENCENT_MEETING_WEBHOOK_AES_KEY",
+            if options.plain { "" } else { KEY },
+        )
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "{}: {e} (build it with cargo build --release)",
+                options.bin.display()
+            )
+        })?;
+    let mut banner = String::new();
+    if let Some(stderr) = listener.stderr.take() {
+        let mut stderr = BufReader::new(stderr);
+        stderr.read_line(&mut banner)?;
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    }
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .ok_or(format!("no URL in {banner:?}"))?
+        .to_string();
+
+    let webhook = Webhook::new(TOKEN, (!options.plain).then_some(KEY))?;
+    let deliveries: Arc<Vec<SealedDelivery>> = Arc::new(
+        (0..options.events)
+            .map(|i| {
+                let mut notice = MeetingEndNotice::new(
+                    format!("load-{i}"),
+                    format!("{}", 10_000_000_000_000_000_000u128 + i as u128),
+                    1_700_000_000_000 + i as i64,
+                );
+                notice.meeting_code = Some(format!("{:09}", i));
+                notice.subject = Some("Load test meeting".into());
+                notice.operator_userid = Some("alice".into());
+                notice.operator_instance_id = Some("1".into());
+                webhook.seal_event(&notice.to_json(), "1700000000123", &i.to_string())
+            })
+            .collect(),
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (elapsed, mut latencies, failures) = runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(options.concurrency)
+            .build()?;
+        let next = Arc::new(AtomicUsize::new(0));
+        let failures = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..options.concurrency {
+            let (http, url, next, failures, deliveries) = (
+                http.clone(),
+                url.clone(),
+                Arc::clone(&next),
+                Arc::clone(&failures),
+                Arc::clone(&deliveries),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(sealed) = deliveries.get(i) else {
+                        break;
+                    };
+                    let sent = Instant::now();
+                    let status = http
+                        .post(&url)
+                        .headers(sealed.header_map())
+                        .header("content-type", "application/json")
+                        .body(sealed.body.clone())
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16());
+                    latencies.push(sent.elapsed());
+                    if status.ok() != Some(200) {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies
+            }));
+        }
+        let mut latencies = Vec::with_capacity(options.events);
+        for task in tasks {
+            latencies.extend(task.await?);
+        }
+        let elapsed = started.elapsed();
+        Ok::<_, Box<dyn std::error::Error>>((elapsed, latencies, failures.load(Ordering::Relaxed)))
+    })?;
+    let _ = listener.kill();
+    let _ = listener.wait();
+
+    let stored = std::fs::read_to_string(&store)?.lines().count();
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{} events, concurrency {}, {} mode, store {}",
+        options.events,
+        options.concurrency,
+        if options.plain { "plain" } else { "AES" },
+        store.display()
+    );
+    println!(
+        "events/s: {:.0}   latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms   failures: {failures}   stored lines: {stored}",
+        options.events as f64 / elapsed.as_secs_f64(),
+        ms(at(0.50)),
+        ms(at(0.99)),
+        ms(at(1.0)),
+    );
+    if failures > 0 || stored != options.events {
+        return Err(format!(
+            "expected {} deliveries answered 200 and stored once; {failures} failed, {stored} stored",
+            options.events
+        )
+        .into());
+    }
+    if options.store.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
