@@ -386,3 +386,53 @@ fn a_single_id_is_a_batch_of_one_a_signal_waits_for_its_answer_and_the_journal_k
     );
     assert_eq!(sim.requests(), before);
 }
+
+#[test]
+fn a_closed_stdout_stops_the_intake_and_the_journal_keeps_what_was_in_flight() {
+    use std::io::BufRead as _;
+    let sim = Sim::start();
+    let ids = sim.meetings(12);
+    sim.faults(Faults::none().latency_after_dismiss(Duration::from_millis(150)));
+    let dir = tempdir();
+    let file = id_file(&dir, "ids.txt", &ids);
+    let journal = dir.join("journal.jsonl");
+    let mut child = spawn_batch(
+        &sim,
+        &file,
+        &[
+            "--concurrency",
+            "2",
+            "--journal",
+            &journal.to_string_lossy(),
+        ],
+    );
+    // Read one outcome, then close the pipe, as `| head -1` would.
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut first).expect("a first line");
+    drop(stdout);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("cannot write to stdout"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Nothing known is lost: the journal has a `done` for exactly the meetings that ended.
+    let kept = std::fs::read_to_string(&journal).expect("journal");
+    let done: Vec<String> = kept
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["status"] == "done")
+        .map(|r| r["meeting_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    let ended: Vec<String> = ids
+        .iter()
+        .filter(|id| sim.dismiss_count(id) == 1)
+        .cloned()
+        .collect();
+    let mut sorted = done.clone();
+    sorted.sort();
+    let mut expected = ended.clone();
+    expected.sort();
+    assert_eq!(sorted, expected, "{kept}");
+    assert!(ended.len() < ids.len(), "no new IDs after stdout closed");
+}

@@ -80,13 +80,15 @@ impl Run<'_, '_> {
                         stopping = true;
                     }
                     Some(Ok(entry)) => {
-                        if let Some(first) = seen.repeat_of(&entry) {
-                            reporter.outcome(&entry, &Outcome::Skipped(Skip::Duplicate(first)));
-                            continue;
-                        }
                         let prior = self.history.prior(&entry.meeting_id);
-                        if let Some(p @ (Prior::Done | Prior::AlreadyEnded)) = prior {
-                            reporter.outcome(&entry, &Outcome::Skipped(Skip::Journal(p)));
+                        let skip = match (seen.repeat_of(&entry), prior) {
+                            (Some(first), _) => Some(Skip::Duplicate(first)),
+                            (None, Some(p @ (Prior::Done | Prior::AlreadyEnded))) => Some(Skip::Journal(p)),
+                            _ => None,
+                        };
+                        if let Some(skip) = skip {
+                            let outcome = Outcome::Skipped(skip);
+                            self.report(reporter, &entry, &outcome, Ok(()), &mut ending, &mut stopping);
                             continue;
                         }
                         taken += 1;
@@ -158,6 +160,9 @@ impl Run<'_, '_> {
         stopping: &mut bool,
     ) {
         reporter.outcome(entry, outcome);
+        if reporter.output_failed() {
+            *stopping = true;
+        }
         if let Err(e) = journaled {
             reporter.warn(&format!(
                 "meeting {}: its outcome ({}) could not be recorded: {e}",

@@ -1,7 +1,7 @@
 //! Outcomes out: each on stdout as it becomes known (text or JSON), warnings on stderr, a
 //! progress bar when stderr is a terminal, and the summary with the exit code.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -45,6 +45,8 @@ pub struct Reporter {
     resolve: Resolve,
     progress: ProgressBar,
     tally: Tally,
+    /// Why stdout could not be written, once it could not.
+    output_error: Option<String>,
 }
 
 impl Reporter {
@@ -72,6 +74,7 @@ impl Reporter {
             resolve,
             progress,
             tally: Tally::default(),
+            output_error: None,
         }
     }
 
@@ -102,43 +105,71 @@ impl Reporter {
             .map(|n| format!("line {n}: "))
             .unwrap_or_default();
         let duplicate = matches!(outcome, Outcome::Skipped(Skip::Duplicate(_)));
-        self.progress.suspend(|| {
-            if duplicate {
-                eprintln!(
-                    "warning: {line}{}",
-                    render::text(entry, outcome, &self.resolve)
-                );
+        let mut to_stderr = Vec::new();
+        if duplicate {
+            to_stderr.push(format!(
+                "warning: {line}{}",
+                render::text(entry, outcome, &self.resolve)
+            ));
+        }
+        let to_stdout = match self.output {
+            OutputFormat::Json => Some(render::json(entry, outcome, &self.resolve).to_string()),
+            OutputFormat::Text if duplicate => None,
+            OutputFormat::Text => {
+                let text = render::text(entry, outcome, &self.resolve);
+                let label = match outcome {
+                    Outcome::Failed(_) => "failed: ",
+                    Outcome::Unknown(_) => "unknown: ",
+                    Outcome::Skipped(_) => "skipped: ",
+                    _ => "",
+                };
+                if !self.batch && matches!(outcome, Outcome::Failed(_) | Outcome::Unknown(_)) {
+                    to_stderr.push(format!("error: {label}{text}"));
+                    None
+                } else {
+                    Some(format!("{line}{label}{text}"))
+                }
             }
-            match self.output {
-                OutputFormat::Json => {
-                    println!("{}", render::json(entry, outcome, &self.resolve));
-                }
-                OutputFormat::Text if duplicate => {}
-                OutputFormat::Text => {
-                    let text = render::text(entry, outcome, &self.resolve);
-                    let label = match outcome {
-                        Outcome::Failed(_) => "failed: ",
-                        Outcome::Unknown(_) => "unknown: ",
-                        Outcome::Skipped(_) => "skipped: ",
-                        _ => "",
-                    };
-                    let to_stderr = matches!(outcome, Outcome::Failed(_) | Outcome::Unknown(_));
-                    if !self.batch && to_stderr {
-                        eprintln!("error: {label}{text}");
-                    } else {
-                        println!("{line}{label}{text}");
-                    }
-                }
+        };
+        let progress = self.progress.clone();
+        progress.suspend(|| {
+            for message in &to_stderr {
+                eprintln!("{message}");
+            }
+            if let Some(text) = to_stdout {
+                self.print(&text);
             }
         });
     }
 
+    /// Writes a line on stdout. When stdout is gone (a closed pipe), says so once on stderr and
+    /// remembers it: the run then stops taking IDs ([`Self::output_failed`]).
+    fn print(&mut self, text: &str) {
+        if self.output_error.is_some() {
+            return;
+        }
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+            eprintln!("error: cannot write to stdout ({e}): no new IDs are taken");
+            self.output_error = Some(e.to_string());
+        }
+    }
+
+    /// Whether stdout could not be written: outcomes can no longer be reported there.
+    pub fn output_failed(&self) -> bool {
+        self.output_error.is_some()
+    }
+
     /// Prints the summary (a batch's, or the notes a single ID needs) and returns the exit code.
-    pub fn finish(self, ending: &Ending) -> Exit {
+    pub fn finish(mut self, ending: &Ending) -> Exit {
         self.progress.finish_and_clear();
-        let t = &self.tally;
+        let tally = std::mem::take(&mut self.tally);
+        let t = &tally;
         let mut exit = t.worst.unwrap_or(Exit::Ok);
-        if ending.input_error.is_some() || ending.journal_error.is_some() {
+        if ending.input_error.is_some()
+            || ending.journal_error.is_some()
+            || self.output_error.is_some()
+        {
             exit = exit.worse(Exit::Incomplete);
         }
         if ending.interrupted {
@@ -166,6 +197,15 @@ impl Reporter {
                 "stopped: {e}; the calls in flight were finished and reported"
             ));
         }
+        if let Some(e) = &self.output_error {
+            notes.push(format!(
+                "stopped: stdout could not be written ({e}); the calls in flight were finished{}",
+                match &self.resolve.journal {
+                    Some(j) => format!(" and their outcomes are in the journal {j}"),
+                    None => String::new(),
+                }
+            ));
+        }
         if t.unknown > 0 {
             notes.push(match &self.resolve.journal {
                 Some(j) => format!(
@@ -185,9 +225,8 @@ impl Reporter {
             return exit;
         }
         match self.output {
-            OutputFormat::Json => println!(
-                "{}",
-                json!({"summary": {
+            OutputFormat::Json => {
+                let summary = json!({"summary": {
                     "meetings": t.done + t.already_ended + t.failed + t.unknown + t.skipped + t.prepared,
                     "done": t.done,
                     "already_ended": t.already_ended,
@@ -202,8 +241,9 @@ impl Reporter {
                     "journal_error": ending.journal_error,
                     "journal": self.resolve.journal,
                     "exit_code": exit as u8,
-                }})
-            ),
+                }});
+                self.print(&summary.to_string());
+            }
             OutputFormat::Text => {}
         }
         let mut counts = if t.prepared > 0 {
