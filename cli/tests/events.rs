@@ -23,6 +23,10 @@ struct Listener {
 
 impl Listener {
     fn start(store: &Path) -> Self {
+        Self::start_with(store, &[])
+    }
+
+    fn start_with(store: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
             .args([
                 "events",
@@ -34,6 +38,7 @@ impl Listener {
                 "--store",
             ])
             .arg(store)
+            .args(extra)
             .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
             .env("TENCENT_MEETING_WEBHOOK_AES_KEY", KEY)
             .env_remove("RUST_LOG")
@@ -276,6 +281,36 @@ fn bad_deliveries_store_and_print_nothing() {
             .is_err(),
         "nothing printed"
     );
+}
+
+/// With `--max-age`, a delivery signed too long ago is refused (401) and not stored; one signed
+/// now is taken.
+#[test]
+fn max_age_refuses_stale_deliveries() {
+    let store = store_dir("stale");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start_with(&store, &["--max-age", "300"]);
+    let notice = MeetingEndNotice::new("fresh", "1", 1).to_json();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis()
+        .to_string();
+    let stale = webhook().seal_event(&notice, "1700000000123", "1");
+    let fresh = webhook().seal_event(&notice, &now_ms, "2");
+    rt.block_on(async {
+        assert_eq!(
+            post(&http, &listener.url, &stale, stale.body.clone()).await,
+            Some(401)
+        );
+        assert!(stored(&store).is_empty());
+        assert_eq!(
+            post(&http, &listener.url, &fresh, fresh.body.clone()).await,
+            Some(200)
+        );
+    });
+    assert_eq!(stored(&store), ["fresh"]);
 }
 
 #[test]

@@ -181,15 +181,33 @@ async fn a_verified_event_is_handled_answered_and_published() {
     assert_eq!(h.received(), 1);
     let end = watch.wait(Duration::from_secs(5)).await.expect("published");
     assert_eq!(end.trace_id(), Some("trace-13339451618278424869"));
-    // An unknown event is handled too (untyped), not refused.
-    let other = h.webhook.seal_event(
-        br#"{"event":"recording.completed","trace_id":"r1","payload":[{"x":1}]}"#,
-        "1700000000123",
-        "2",
+    // An unknown event is authentic: handled (untyped), not refused, and it confirms nothing,
+    // even when it names a meeting; nor does a meeting.end that does not have its schema's shape.
+    let watch = h.waiter.watch(MeetingEndFilter::meeting("5"));
+    for (nonce, plaintext) in [
+        (
+            "2",
+            &br#"{"event":"recording.completed","trace_id":"r1","payload":[{"meeting_info":{"meeting_id":"5"}}]}"#[..],
+        ),
+        (
+            "3",
+            br#"{"event":"meeting.end","trace_id":"r2","payload":[{"meeting_info":{"meeting_id":5}}]}"#,
+        ),
+    ] {
+        let sealed = h.webhook.seal_event(plaintext, "1700000000123", nonce);
+        assert_eq!(h.post(&sealed).await.0, StatusCode::OK);
+    }
+    {
+        let received = h.received.lock().expect("lock");
+        assert!(
+            matches!(&received[1], Event::Other { event, .. } if event == "recording.completed")
+        );
+        assert!(matches!(&received[2], Event::Other { event, .. } if event == "meeting.end"));
+    }
+    assert!(
+        watch.wait(Duration::from_millis(100)).await.is_err(),
+        "nothing confirmed"
     );
-    assert_eq!(h.post(&other).await.0, StatusCode::OK);
-    let received = h.received.lock().expect("lock");
-    assert!(matches!(&received[1], Event::Other { event, .. } if event == "recording.completed"));
 }
 
 #[tokio::test]
