@@ -280,7 +280,7 @@ fn already_ended_is_its_own_status_repeats_are_skipped_and_errors_carry_their_li
         "{text}"
     );
     assert!(
-        text.contains("line 2: failed: meeting 12ab: invalid the meeting ID"),
+        text.contains("line 2: failed: meeting 12ab: invalid meeting ID"),
         "{text}"
     );
     assert!(

@@ -245,3 +245,29 @@ fn after_kill_9_at_random_points_each_meeting_is_dismissed_once_and_each_id_has_
         "no meeting dismissed twice: {stats:?}"
     );
 }
+
+#[test]
+fn an_id_in_doubt_that_the_client_refuses_to_send_is_failed_not_unknown() {
+    let sim = Sim::start();
+    let dir = tempdir();
+    let journal = dir.join("journal.jsonl");
+    // A crash between the `sending` line and the refusal: nothing could have been sent.
+    std::fs::write(
+        &journal,
+        "{\"meeting_id\":\"12ab\",\"line\":1,\"status\":\"sending\"}\n",
+    )
+    .expect("write");
+    let out = sim
+        .cli()
+        .args(["dismiss", "12ab"])
+        .args(IDENTITY)
+        .args(["--journal", &journal.to_string_lossy(), "--output", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let record: Value = serde_json::from_str(common::stdout_of(&out).trim()).expect("one record");
+    assert_eq!(record["status"], "failed");
+    assert_eq!(record["error"]["kind"], "validation");
+    assert_eq!(record["error"]["flag"], "meeting ID");
+    assert_eq!(sim.requests(), 0);
+}

@@ -73,7 +73,11 @@ impl<'a> Calls<'a> {
         if in_doubt {
             match self.look_up(id).await {
                 Ok(Some(ended)) => return ended,
-                Ok(None) => {} // still running, or not started: dismiss it
+                // Still running, or not started: dismiss it.
+                Ok(None) => {}
+                // Refused before sending: the earlier dismiss was refused the same way, so it was
+                // never sent either. The dismiss below says why.
+                Err(Error::Validation(_)) => {}
                 Err(e) => return Outcome::Unknown(Unknown::LookUp(Box::new(e))),
             }
         }

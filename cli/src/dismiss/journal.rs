@@ -11,7 +11,6 @@
 //! cut off when the journal is opened again. An exclusive `flock` keeps two runs from sharing
 //! one journal.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
@@ -20,6 +19,8 @@ use std::sync::mpsc;
 use nix::fcntl::{Flock, FlockArg};
 use serde_json::Value;
 use tokio::sync::oneshot;
+
+use crate::dismiss::id_map::IdMap;
 
 /// The status of the line written before a dismiss is sent.
 pub const SENDING: &str = "sending";
@@ -61,7 +62,7 @@ impl Prior {
 
 /// What an earlier run recorded, by meeting ID.
 #[derive(Debug, Default)]
-pub struct History(HashMap<String, Prior>);
+pub struct History(IdMap<Prior>);
 
 impl History {
     /// The last status recorded for `meeting_id`.
@@ -134,7 +135,7 @@ impl Journal {
 /// lines (a crash can leave the last one cut short).
 fn read_history(file: &File) -> Result<(History, u64), String> {
     let mut reader = BufReader::new(file);
-    let (mut history, mut complete_len, mut number) = (HashMap::new(), 0u64, 0u64);
+    let (mut history, mut complete_len, mut number) = (IdMap::default(), 0u64, 0u64);
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -155,7 +156,7 @@ fn read_history(file: &File) -> Result<(History, u64), String> {
                 "line {number} is not a journal record (no meeting_id or status)"
             ));
         };
-        history.insert(id.to_string(), Prior::of(status));
+        history.insert(id, Prior::of(status));
         complete_len += read as u64;
     }
 }

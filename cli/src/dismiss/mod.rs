@@ -3,6 +3,7 @@
 //! journal ([`journal`]) and the reporter ([`report`]).
 
 mod call;
+mod id_map;
 mod journal;
 mod outcome;
 mod pipeline;

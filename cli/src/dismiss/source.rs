@@ -1,11 +1,12 @@
 //! IDs in: the one ID on the command line, or one per line of a file or standard input,
 //! streamed (never counted or read ahead beyond a few lines), each with its line number.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::sync::mpsc;
+
+use crate::dismiss::id_map::IdMap;
 
 /// How many lines the reader may run ahead of the calls: enough to keep them busy, few enough
 /// that stopping leaves little read and not taken.
@@ -156,17 +157,17 @@ pub fn meeting_id_of(line: &str) -> Option<&str> {
     (!id.is_empty()).then_some(id)
 }
 
-/// The IDs seen so far, to skip repeats.
+/// The IDs seen so far, to skip repeats: each with its first line (0: the command line).
 #[derive(Debug, Default)]
-pub struct Seen(HashMap<String, Option<u64>>);
+pub struct Seen(IdMap<u64>);
 
 impl Seen {
     /// `Some(first line)` when `entry`'s ID was seen before; else remembers it.
     pub fn repeat_of(&mut self, entry: &Entry) -> Option<Option<u64>> {
         if let Some(first) = self.0.get(&entry.meeting_id) {
-            return Some(*first);
+            return Some((*first > 0).then_some(*first));
         }
-        self.0.insert(entry.meeting_id.clone(), entry.line);
+        self.0.insert(&entry.meeting_id, entry.line.unwrap_or(0));
         None
     }
 }

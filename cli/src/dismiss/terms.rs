@@ -22,11 +22,11 @@ pub fn error_text(error: &Error) -> String {
 /// What the flag or variable behind a client field is called.
 pub fn flag_of(field: &str) -> &str {
     match field {
-        "meeting_id" => "the meeting ID",
+        "meeting_id" => "meeting ID",
         "userid" => "--userid",
         "operator_id" => "--operator-id",
         "operator_id_type" => "--operator-id-type",
-        "operator" => "the operator (--userid or --operator-id)",
+        "operator" => "operator (--userid or --operator-id)",
         "instanceid" => "--instance",
         "reason_code" => "--reason-code",
         "reason_detail" => "--reason-detail",
