@@ -229,8 +229,8 @@ Environment:
 Exit codes: 0 every meeting ended (dismissed now, already ended, or done in the journal);
 1 the service refused one; 2 bad usage or input (nothing sent for it); 3 could not reach the
 service (nothing applied); 4 an outcome is unknown (the meeting may have ended: run again with
-the same --journal, or look it up with --lookup); 5 the input or the journal failed mid-batch
-(what was read was finished and reported); 130 interrupted (SIGINT or SIGTERM).";
+the same --journal, or look it up with --lookup); 5 the input, the journal or stdout failed
+mid-batch (the calls in flight were finished); 130 interrupted (SIGINT or SIGTERM).";
 
 impl DismissArgs {
     /// Refuses flags that would be ignored, with the flags' names.

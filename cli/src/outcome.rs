@@ -18,8 +18,8 @@ pub enum Exit {
     Transport = 3,
     /// 4: the outcome is unknown: a request may have ended the meeting unanswered.
     Unknown = 4,
-    /// 5: a batch stopped early because its input or its journal failed; what was read was
-    /// finished and reported.
+    /// 5: a batch stopped early because its input, its journal or stdout failed; the calls in
+    /// flight were finished.
     Incomplete = 5,
     /// 130: interrupted (SIGINT or SIGTERM), as a shell reports a process ended by SIGINT.
     Interrupted = 130,
