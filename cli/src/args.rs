@@ -209,6 +209,26 @@ pub struct DismissArgs {
     #[arg(long, value_name = "N|off", default_value = "300", value_parser = parse_limit)]
     pub rate_limit: Limit,
 
+    /// Wait for each dismissed meeting's `meeting.end` event (webhook) at --listen, and report
+    /// it confirmed, or not confirmed within --wait. Token and key from
+    /// $TENCENT_MEETING_WEBHOOK_TOKEN and $TENCENT_MEETING_WEBHOOK_AES_KEY, as `events listen`.
+    #[arg(long, requires = "listen", conflicts_with = "dry_run")]
+    pub confirm_by_event: bool,
+
+    /// With --confirm-by-event: the address the event subscription's URL reaches, e.g.
+    /// 0.0.0.0:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// With --confirm-by-event: the URL path the subscription points at.
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub listen_path: String,
+
+    /// With --confirm-by-event: how long to wait for each meeting's event after its dismiss,
+    /// in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
+    pub wait: f64,
+
     /// The window --rate-limit counts in, in seconds; also when a request refused for the
     /// per-minute quota (190310) is retried. The service counts per minute; shorter windows are
     /// for simulators (`tencent-meeting sim --rate-limit-window`).
@@ -230,7 +250,11 @@ Exit codes: 0 every meeting ended (dismissed now, already ended, or done in the 
 1 the service refused one; 2 bad usage or input (nothing sent for it); 3 could not reach the
 service (nothing applied); 4 an outcome is unknown (the meeting may have ended: run again with
 the same --journal, or look it up with --lookup); 5 the input, the journal or stdout failed
-mid-batch (the calls in flight were finished); 130 interrupted (SIGINT or SIGTERM).";
+mid-batch (the calls in flight were finished); 6 with --confirm-by-event, a dismiss went through
+but its meeting.end was not seen within --wait; 130 interrupted (SIGINT or SIGTERM).
+
+With --confirm-by-event: TENCENT_MEETING_WEBHOOK_TOKEN and TENCENT_MEETING_WEBHOOK_AES_KEY (unset:
+plain mode), the event subscription's Token and EncodingAESKey.";
 
 impl DismissArgs {
     /// Refuses flags that would be ignored, with the flags' names.
@@ -240,6 +264,9 @@ impl DismissArgs {
         }
         if self.operator_id_type.is_some() && self.operator_id.is_none() {
             return Err("--operator-id-type applies only with --operator-id".to_string());
+        }
+        if self.listen.is_some() && !self.confirm_by_event {
+            return Err("--listen applies only with --confirm-by-event".to_string());
         }
         if self.concurrency.is_some() && self.from.is_none() {
             return Err(

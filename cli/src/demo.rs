@@ -1,21 +1,27 @@
 //! `tencent-meeting demo`: the main job on the embedded default. Starts an in-process simulator,
 //! dismisses a one-time, a quick and a recurring meeting through the client, showing each rule
 //! at work, then two calls the service refuses, then what the client reports when answers are
-//! lost: done only with evidence, otherwise unknown. Exits 0 only if everything happened as
-//! shown.
+//! lost: done only with evidence, otherwise unknown; and last, the simulator delivers the
+//! `meeting.end` event to a receiver in this process and the client confirms the end by it. Exits
+//! 0 only if everything happened as shown.
 
 use std::time::Duration;
 
+use tencent_meeting::webhook::axum::Receiver;
+use tencent_meeting::webhook::{Event, MeetingEndFilter, MeetingEndWaiter, Webhook};
 use tencent_meeting::{
     ApiErrorKind, Client, Credentials, Dismissed, Error, Evidence, Instance, MeetingKind, Operator,
     Refusal, RetryPolicy,
 };
-use tencent_meeting_sim::{Faults, MeetingSpec, SimCredentials, Simulator};
+use tencent_meeting_sim::{Faults, MeetingSpec, SimCredentials, Simulator, WebhookSubscription};
 
 use crate::dismiss::{render, terms};
 use crate::outcome::Exit;
 
 const CREATOR: &str = "alice";
+/// The event subscription's Token and EncodingAESKey (the demo's own; the console makes real ones).
+const WEBHOOK_TOKEN: &str = "DemoToken0123456789abcdef";
+const WEBHOOK_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
 
 pub async fn run() -> Exit {
     match demo().await {
@@ -156,6 +162,7 @@ async fn demo() -> Result<(), String> {
     )?;
 
     outcomes(&sim).await?;
+    confirmed_by_event(&sim, &client).await?;
 
     let stats = sim.stats();
     println!(
@@ -247,6 +254,57 @@ async fn outcomes(sim: &Simulator) -> Result<(), String> {
     expect(
         sim_view(sim, &id)?.dismiss_count == 1,
         "each meeting was ended exactly once",
+    )
+}
+
+/// Section 6: the simulator delivers each dismissed meeting's `meeting.end` to a receiver in this
+/// process (the library's, as a user would mount it), and the client upgrades its result with it.
+async fn confirmed_by_event(sim: &Simulator, client: &Client) -> Result<(), String> {
+    section("6. The meeting.end event: the meeting seen to end, not only the dismiss accepted");
+    sim.set_faults(Faults::none()).map_err(|e| e.to_string())?;
+    let webhook = Webhook::new(WEBHOOK_TOKEN, Some(WEBHOOK_AES_KEY)).map_err(|e| e.to_string())?;
+    let waiter = MeetingEndWaiter::new();
+    let receiver =
+        Receiver::new(webhook, |_: Vec<Event>| async { Ok::<(), String>(()) }).feed(waiter.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = format!(
+        "http://{}/events",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let app = axum::Router::new().route("/events", receiver.into_method_router());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    sim.subscribe_webhook(WebhookSubscription::new(&url, WEBHOOK_TOKEN).aes_key(WEBHOOK_AES_KEY))
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "an event receiver on {url}, subscribed: the simulator checked the URL as the platform does"
+    );
+    let id = create(sim, MeetingSpec::new(CREATOR).subject("All hands"))?;
+    // Watch before dismissing: the event may come before the dismiss's answer.
+    let watch = waiter.watch(MeetingEndFilter::meeting(&id));
+    let dismissed = client
+        .dismiss_meeting(&id)
+        .operator(Operator::user_id(CREATOR))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .send()
+        .await
+        .map_err(|e| unexpected(&e))?;
+    show(&dismissed);
+    let end = watch
+        .wait(Duration::from_secs(10))
+        .await
+        .map_err(|e| format!("{e}"))?;
+    let confirmed = dismissed.confirmed_by(&end).map_err(|e| e.to_string())?;
+    show(&confirmed);
+    server.abort();
+    expect(
+        confirmed
+            .event()
+            .is_some_and(|e| e.end_type_code() == Some(0)),
+        "its meeting.end (ended by a dismiss, signed and encrypted) confirms the end",
     )
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Exit codes: 0 success, 1 API error, 2 usage or validation error (nothing sent), 3 transport
 //! error or timeout (nothing applied), 4 outcome unknown (the meeting may have ended), 5 a batch
-//! stopped early (its input or journal failed), 130 interrupted.
+//! stopped early (its input or journal failed), 6 dismissed but its `meeting.end` not seen
+//! (`--confirm-by-event`), 130 interrupted.
 
 mod args;
 mod credentials;

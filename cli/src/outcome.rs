@@ -21,6 +21,9 @@ pub enum Exit {
     /// 5: a batch stopped early because its input, its journal or stdout failed; the calls in
     /// flight were finished.
     Incomplete = 5,
+    /// 6: with `--confirm-by-event`, a dismiss went through but its `meeting.end` was not seen
+    /// within the wait.
+    NotConfirmed = 6,
     /// 130: interrupted (SIGINT or SIGTERM), as a shell reports a process ended by SIGINT.
     Interrupted = 130,
 }
@@ -44,17 +47,19 @@ impl Exit {
     }
 
     /// The more serious of two: interrupted > incomplete > unknown > transport > API >
-    /// validation > success. An unknown outcome outranks every failure because it is the one a
+    /// validation > not confirmed > success. An unknown outcome outranks every failure because it is the one a
     /// user must act on; an interruption outranks it because the batch did not finish.
     pub fn worse(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Ok => 0,
-            Exit::Usage => 1,
-            Exit::Api => 2,
-            Exit::Transport => 3,
-            Exit::Unknown => 4,
-            Exit::Incomplete => 5,
-            Exit::Interrupted => 6,
+            // The dismiss went through; only its event is missing.
+            Exit::NotConfirmed => 1,
+            Exit::Usage => 2,
+            Exit::Api => 3,
+            Exit::Transport => 4,
+            Exit::Unknown => 5,
+            Exit::Incomplete => 6,
+            Exit::Interrupted => 7,
         };
         if rank(other) > rank(self) {
             other

@@ -9,6 +9,7 @@ use tencent_meeting::{Client, DEFAULT_BASE_URL, DismissMeeting, Error, RetryPoli
 
 use crate::args::DismissArgs;
 use crate::credentials;
+use crate::dismiss::confirm::Confirmer;
 use crate::dismiss::journal::{Journal, SENDING};
 use crate::dismiss::outcome::{Done, Failure, Outcome, Unknown};
 use crate::dismiss::source::Entry;
@@ -24,11 +25,16 @@ pub struct Calls<'a> {
     client: Client,
     args: &'a DismissArgs,
     journal: Option<Journal>,
+    confirmer: Option<Confirmer>,
 }
 
 impl<'a> Calls<'a> {
     /// The client the flags and environment describe; an error names the flag or variable.
-    pub fn new(args: &'a DismissArgs, journal: Option<Journal>) -> Result<Self, String> {
+    pub fn new(
+        args: &'a DismissArgs,
+        journal: Option<Journal>,
+        confirmer: Option<Confirmer>,
+    ) -> Result<Self, String> {
         let window = Duration::from_secs(args.rate_limit_window);
         let mut builder = Client::builder()
             .base_url(
@@ -51,6 +57,7 @@ impl<'a> Calls<'a> {
             client,
             args,
             journal,
+            confirmer,
         })
     }
 
@@ -87,8 +94,20 @@ impl<'a> Calls<'a> {
                 return Outcome::Failed(Failure::Journal(e));
             }
         }
+        // Watch before sending: the event can arrive before the dismiss's answer.
+        let watch = self.confirmer.as_ref().map(|c| (c.watch(id), c.wait()));
         match self.dismiss(id).send().await {
-            Ok(dismissed) => Outcome::Done(Done::Dismissed(Box::new(dismissed))),
+            Ok(dismissed) => match watch {
+                None => Outcome::Done(Done::Dismissed(Box::new(dismissed))),
+                Some((watch, wait)) => match watch.wait(wait).await {
+                    Ok(end) => match dismissed.clone().confirmed_by(&end) {
+                        Ok(confirmed) => Outcome::Done(Done::Dismissed(Box::new(confirmed))),
+                        // The watch filters by meeting ID, so this cannot be another meeting's.
+                        Err(_) => Outcome::NotConfirmed(Box::new(dismissed), wait),
+                    },
+                    Err(_) => Outcome::NotConfirmed(Box::new(dismissed), wait),
+                },
+            },
             Err(e) => match Outcome::of_error(e, in_doubt) {
                 Ok(outcome) => outcome,
                 // "Already ended" while an earlier dismiss was in doubt: perhaps ours. Only a

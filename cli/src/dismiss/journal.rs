@@ -42,7 +42,8 @@ pub enum Prior {
 impl Prior {
     fn of(status: &str) -> Self {
         match status {
-            "done" => Self::Done,
+            // The dismiss went through; only its event was not seen.
+            "done" | "not_confirmed" => Self::Done,
             "already_ended" => Self::AlreadyEnded,
             "failed" => Self::Failed,
             _ => Self::InDoubt,

@@ -3,6 +3,7 @@
 //! journal ([`journal`]) and the reporter ([`report`]).
 
 mod call;
+mod confirm;
 mod id_map;
 mod journal;
 mod outcome;
@@ -19,6 +20,7 @@ use crate::args::DismissArgs;
 use crate::outcome::Exit;
 
 use self::call::Calls;
+use self::confirm::Confirmer;
 use self::journal::{History, Journal};
 use self::pipeline::Run;
 use self::render::Resolve;
@@ -48,7 +50,11 @@ pub async fn run(args: DismissArgs) -> Exit {
         },
         None => (None, History::default()),
     };
-    let calls = match Calls::new(&args, journal) {
+    let confirmer = match Confirmer::start(&args).await {
+        Ok(confirmer) => confirmer,
+        Err(message) => return usage(message),
+    };
+    let calls = match Calls::new(&args, journal, confirmer) {
         Ok(calls) => calls,
         Err(message) => return usage(message),
     };

@@ -11,6 +11,9 @@ use crate::outcome::Exit;
 pub enum Outcome {
     /// The meeting ended, and something showed it.
     Done(Done),
+    /// `--confirm-by-event`: the dismiss went through (the client's evidence), but its
+    /// `meeting.end` was not seen within the wait.
+    NotConfirmed(Box<Dismissed>, std::time::Duration),
     /// The meeting had already ended before this call (13603 on a call with no unknown attempt,
     /// or a look-up before the dismiss): not a failure, and not this run's doing.
     AlreadyEnded(Ended),
@@ -81,6 +84,7 @@ impl Outcome {
     pub fn status(&self) -> &'static str {
         match self {
             Self::Done(_) => "done",
+            Self::NotConfirmed(..) => "not_confirmed",
             Self::AlreadyEnded(_) => "already_ended",
             Self::Failed(_) => "failed",
             Self::Unknown(_) => "unknown",
@@ -102,6 +106,7 @@ impl Outcome {
             }
             Self::Failed(Failure::Call(e)) => Exit::of(e),
             Self::Failed(Failure::Journal(_)) => Exit::Incomplete,
+            Self::NotConfirmed(..) => Exit::NotConfirmed,
             Self::Unknown(_) => Exit::Unknown,
         }
     }

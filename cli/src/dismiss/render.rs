@@ -80,6 +80,11 @@ pub fn text(entry: &Entry, outcome: &Outcome, resolve: &Resolve) -> String {
     let id = &entry.meeting_id;
     match outcome {
         Outcome::Done(Done::Dismissed(d)) => dismissed_text(d),
+        Outcome::NotConfirmed(d, wait) => format!(
+            "{}; but its meeting.end event was not seen within {}s (--wait): check the event subscription's URL reaches --listen",
+            dismissed_text(d),
+            wait.as_secs_f64()
+        ),
         Outcome::Done(Done::LookedUp(status)) => format!(
             "dismissed meeting {id}: an earlier dismiss's outcome was unknown, and a look-up now shows the meeting {status}"
         ),
@@ -133,6 +138,11 @@ pub fn text(entry: &Entry, outcome: &Outcome, resolve: &Resolve) -> String {
 pub fn json(entry: &Entry, outcome: &Outcome, resolve: &Resolve) -> Value {
     let mut record = match outcome {
         Outcome::Done(Done::Dismissed(d)) => dismissed_json(d),
+        Outcome::NotConfirmed(d, wait) => {
+            let mut record = dismissed_json(d);
+            record["event_not_seen_within_s"] = json!(wait.as_secs_f64());
+            record
+        }
         Outcome::Done(Done::LookedUp(status)) => json!({
             "confirmed_by": "look-up",
             "looked_up_status": status.as_str(),
@@ -241,6 +251,12 @@ pub fn dismissed_text(d: &Dismissed) -> String {
         );
     }
     line.push_str(&format!("; {}", evidence_text(d.evidence())));
+    if let Some(event) = d.event() {
+        line.push_str("; confirmed by its meeting.end event");
+        if let Some(t) = event.trace_id() {
+            line.push_str(&format!(" (event {t})"));
+        }
+    }
     line.push_str(&format!("; {} attempt(s)", d.attempts()));
     if let Some(t) = d.trace_id() {
         line.push_str(&format!("; trace id {t}"));
@@ -266,6 +282,12 @@ fn dismissed_json(d: &Dismissed) -> Value {
         "attempts": d.attempts(),
         "http_status": status,
         "trace_id": d.trace_id(),
+        "event": d.event().map(|e| json!({
+            "trace_id": e.trace_id(),
+            "meeting_end_type": e.end_type_code(),
+            "operate_time_ms": e.operate_time_ms(),
+            "sub_meeting_id": e.sub_meeting_id(),
+        })),
     })
 }
 

@@ -29,6 +29,7 @@ pub struct Ending {
 #[derive(Debug, Default)]
 struct Tally {
     done: u64,
+    not_confirmed: u64,
     already_ended: u64,
     failed: u64,
     unknown: u64,
@@ -88,6 +89,7 @@ impl Reporter {
         let tally = &mut self.tally;
         match outcome {
             Outcome::Done(_) => tally.done += 1,
+            Outcome::NotConfirmed(..) => tally.not_confirmed += 1,
             Outcome::AlreadyEnded(_) => tally.already_ended += 1,
             Outcome::Failed(_) => tally.failed += 1,
             Outcome::Unknown(_) => tally.unknown += 1,
@@ -227,8 +229,9 @@ impl Reporter {
         match self.output {
             OutputFormat::Json => {
                 let summary = json!({"summary": {
-                    "meetings": t.done + t.already_ended + t.failed + t.unknown + t.skipped + t.prepared,
+                    "meetings": t.done + t.not_confirmed + t.already_ended + t.failed + t.unknown + t.skipped + t.prepared,
                     "done": t.done,
+                    "not_confirmed": t.not_confirmed,
                     "already_ended": t.already_ended,
                     "failed": t.failed,
                     "unknown": t.unknown,
@@ -252,6 +255,7 @@ impl Reporter {
             format!("{} dismissed", t.done)
         };
         for (n, what) in [
+            (t.not_confirmed, "dismissed but not confirmed by event"),
             (t.already_ended, "already ended"),
             (t.failed, "failed"),
             (t.unknown, "unknown"),
@@ -261,7 +265,13 @@ impl Reporter {
                 counts.push_str(&format!(", {n} {what}"));
             }
         }
-        let total = t.done + t.already_ended + t.failed + t.unknown + t.skipped + t.prepared;
+        let total = t.done
+            + t.not_confirmed
+            + t.already_ended
+            + t.failed
+            + t.unknown
+            + t.skipped
+            + t.prepared;
         let mut summary = format!("summary: {total} meeting(s): {counts}");
         if t.duplicates > 0 {
             summary.push_str(&format!("; {} repeated ID(s) skipped", t.duplicates));

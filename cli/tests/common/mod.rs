@@ -162,6 +162,11 @@ impl Sim {
     pub fn stats(&self) -> Stats {
         self.sim().stats()
     }
+
+    /// Runs a future on the simulator's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
 }
 
 impl Drop for Sim {
