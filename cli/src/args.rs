@@ -111,14 +111,23 @@ fn parse_token(s: &str) -> Result<(String, String), String> {
 
 /// `dismiss`.
 #[derive(Args, Debug)]
-#[command(group = clap::ArgGroup::new("target").required(true).args(["meeting_id", "from"]))]
+#[command(
+    group = clap::ArgGroup::new("target").required(true).args(["meeting_id", "from"]),
+    after_help = DISMISS_ENVIRONMENT,
+)]
 pub struct DismissArgs {
     /// The meeting ID (for a recurring meeting, the master meeting ID).
     pub meeting_id: Option<String>,
 
-    /// Dismiss every ID in FILE: one per line, `#` starts a comment.
-    #[arg(long, value_name = "FILE", conflicts_with = "meeting_id")]
+    /// Dismiss every ID in FILE (`-`: standard input): one per line, `#` starts a comment.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "meeting_id")]
     pub from: Option<PathBuf>,
+
+    /// Record each ID's outcome in FILE (JSON lines, fsynced) as it becomes known; run the same
+    /// command again with the same FILE to skip what is done, retry what failed, and resolve
+    /// unknown outcomes by looking the meetings up.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    pub journal: Option<PathBuf>,
 
     /// The operator's user ID, sent as `userid` (the page's original form).
     #[arg(long, conflicts_with = "operator_id")]
@@ -168,10 +177,10 @@ pub struct DismissArgs {
     pub remaining_sub_meetings: Option<u32>,
 
     /// Look the meeting up first and apply the rules of its kind and status.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub lookup: bool,
 
-    /// The service's base URL [default: $TENCENT_MEETING_BASE_URL, else https://api.meeting.qq.com].
+    /// The service's base URL [default: https://api.meeting.qq.com].
     #[arg(long, env = "TENCENT_MEETING_BASE_URL")]
     pub base_url: Option<String>,
 
@@ -188,20 +197,86 @@ pub struct DismissArgs {
     pub timeout: f64,
 
     /// Attempts per meeting, retries included.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub attempts: u32,
 
-    /// With --from: how many dismisses run at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub concurrency: u32,
+    /// With --from: how many dismisses run at once [default: 8].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
 
-    /// Client-side limit, requests per minute (0: none). Default 300 with --from (the service's
-    /// per-app limit), none otherwise.
-    #[arg(long)]
-    pub rate_limit: Option<u32>,
+    /// Requests per --rate-limit-window (look-ups and retries count), evenly spaced; 0 or off:
+    /// no limit. The service allows 300 a minute per application.
+    #[arg(long, value_name = "N|off", default_value = "300", value_parser = parse_limit)]
+    pub rate_limit: Limit,
+
+    /// Wait for each dismissed meeting's `meeting.end` event (webhook) at --listen, and report
+    /// it confirmed, or not confirmed within --wait. Token and key from
+    /// $TENCENT_MEETING_WEBHOOK_TOKEN and $TENCENT_MEETING_WEBHOOK_AES_KEY, as `events listen`.
+    #[arg(long, requires = "listen", conflicts_with = "dry_run")]
+    pub confirm_by_event: bool,
+
+    /// With --confirm-by-event: the address the event subscription's URL reaches, e.g.
+    /// 0.0.0.0:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// With --confirm-by-event: the URL path the subscription points at.
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub listen_path: String,
+
+    /// With --confirm-by-event: how long to wait for each meeting's event after its dismiss,
+    /// in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
+    pub wait: f64,
+
+    /// The window --rate-limit counts in, in seconds; also when a request refused for the
+    /// per-minute quota (190310) is retried. The service counts per minute; shorter windows are
+    /// for simulators (`tencent-meeting sim --rate-limit-window`).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub rate_limit_window: u64,
 }
 
+/// What `dismiss --help` says about the environment.
+const DISMISS_ENVIRONMENT: &str = "\
+Environment:
+  TENCENT_MEETING_APP_ID, TENCENT_MEETING_SECRET_ID, TENCENT_MEETING_SECRET_KEY
+                                 enterprise-secret credentials (AK/SK)
+  TENCENT_MEETING_SDK_ID         the SdkId, only if one was assigned
+  TENCENT_MEETING_ACCESS_TOKEN, TENCENT_MEETING_OPEN_ID
+                                 OAuth2.0 credentials instead (not both sets)
+  TENCENT_MEETING_BASE_URL       the service's base URL (as --base-url)
+
+Exit codes: 0 every meeting ended (dismissed now, already ended, or done in the journal);
+1 the service refused one; 2 bad usage or input (nothing sent for it); 3 could not reach the
+service (nothing applied); 4 an outcome is unknown (the meeting may have ended: run again with
+the same --journal, or look it up with --lookup); 5 the input, the journal or stdout failed
+mid-batch (the calls in flight were finished); 6 with --confirm-by-event, a dismiss went through
+but its meeting.end was not seen within --wait; 130 interrupted (SIGINT or SIGTERM).
+
+With --confirm-by-event: TENCENT_MEETING_WEBHOOK_TOKEN and TENCENT_MEETING_WEBHOOK_AES_KEY (unset:
+plain mode), the event subscription's Token and EncodingAESKey.";
+
 impl DismissArgs {
+    /// Refuses flags that would be ignored, with the flags' names.
+    pub fn check(&self) -> Result<(), String> {
+        if self.remaining_sub_meetings.is_some() && !matches!(self.kind, Some(KindArg::Recurring)) {
+            return Err("--remaining-sub-meetings applies only to --kind recurring".to_string());
+        }
+        if self.operator_id_type.is_some() && self.operator_id.is_none() {
+            return Err("--operator-id-type applies only with --operator-id".to_string());
+        }
+        if self.listen.is_some() && !self.confirm_by_event {
+            return Err("--listen applies only with --confirm-by-event".to_string());
+        }
+        if self.concurrency.is_some() && self.from.is_none() {
+            return Err(
+                "--concurrency applies only to a batch (--from FILE); one meeting is one call"
+                    .to_string(),
+            );
+        }
+        Ok(())
+    }
+
     /// The operator from --userid or --operator-id/--operator-id-type.
     pub fn operator(&self) -> Option<Operator> {
         if let Some(u) = &self.userid {
@@ -228,10 +303,15 @@ impl DismissArgs {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout)
     }
+
+    /// How many dismisses run at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.unwrap_or(8) as usize
+    }
 }
 
 /// `--operator-id-type`.
-#[derive(ValueEnum, Clone, Copy, Debug)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OperatorIdType {
     /// operator_id_type 1: an enterprise user ID.
     Userid,
@@ -267,9 +347,14 @@ pub struct SignArgs {
     /// The SecretId (X-TC-Key).
     #[arg(long, env = "TENCENT_MEETING_SECRET_ID")]
     pub secret_id: String,
-    /// The SecretKey.
+    /// The SecretKey. Prefer $TENCENT_MEETING_SECRET_KEY or --secret-key-stdin: a value on the
+    /// command line shows in `ps` and in shell history.
     #[arg(long, env = "TENCENT_MEETING_SECRET_KEY", hide_env_values = true)]
-    pub secret_key: String,
+    pub secret_key: Option<String>,
+    /// Read the SecretKey from the first line of standard input (instead of --secret-key or
+    /// $TENCENT_MEETING_SECRET_KEY).
+    #[arg(long)]
+    pub secret_key_stdin: bool,
     /// X-TC-Timestamp, unix seconds.
     #[arg(long)]
     pub timestamp: u64,

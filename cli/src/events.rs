@@ -64,16 +64,21 @@ pub async fn run(args: EventsArgs) -> Exit {
     }
 }
 
-async fn listen(args: ListenArgs) -> Exit {
+/// The subscription's Token and key from the environment; an error names the variable.
+pub fn webhook_from_env() -> Result<Webhook, String> {
     let Ok(token) = std::env::var(TOKEN_VAR) else {
-        eprintln!("error: set {TOKEN_VAR} to the subscription's Token");
-        return Exit::Usage;
+        return Err(format!("set {TOKEN_VAR} to the subscription's Token"));
     };
     let key = std::env::var(AES_KEY_VAR).ok().filter(|k| !k.is_empty());
-    let mut webhook = match Webhook::new(token, key.as_deref()) {
+    Webhook::new(token, key.as_deref())
+        .map_err(|e| format!("{e} (from {TOKEN_VAR} / {AES_KEY_VAR})"))
+}
+
+async fn listen(args: ListenArgs) -> Exit {
+    let mut webhook = match webhook_from_env() {
         Ok(webhook) => webhook,
         Err(e) => {
-            eprintln!("error: {e} (from {TOKEN_VAR} / {AES_KEY_VAR})");
+            eprintln!("error: {e}");
             return Exit::Usage;
         }
     };

@@ -2,10 +2,11 @@
 //! run the local simulator.
 //!
 //! Exit codes: 0 success, 1 API error, 2 usage or validation error (nothing sent), 3 transport
-//! error or timeout (nothing applied), 4 outcome unknown (the meeting may have ended).
+//! error or timeout (nothing applied), 4 outcome unknown (the meeting may have ended), 5 a batch
+//! stopped early (its input or journal failed), 6 dismissed but its `meeting.end` not seen
+//! (`--confirm-by-event`), 130 interrupted.
 
 mod args;
-mod batch;
 mod credentials;
 mod demo;
 mod dismiss;
@@ -55,6 +56,8 @@ fn main() -> ExitCode {
             Command::Events(args) => events::run(args).await,
         }
     });
+    // A reader blocked on standard input must not hold the process open.
+    runtime.shutdown_background();
     exit.into()
 }
 

@@ -68,22 +68,28 @@ pub async fn run(args: SimArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    // The base URL goes first, alone on its line, so scripts can read it.
-    println!("{}", sim.base_url());
-    println!("{}", sim.credentials());
-    println!(
+    // The base URL goes first, alone on its line, so scripts can read it. Written, not
+    // `println!`ed: a reader that stops after the first line (closing the pipe) must not bring
+    // the server down.
+    let mut banner = vec![sim.base_url().to_string(), sim.credentials().to_string()];
+    banner.push(format!(
         "rate limits: {} (--rate-limit, --rate-limit-window, --daily-limit)",
         sim.rate_limits().describe()
-    );
-    println!(
+    ));
+    banner.push(format!(
         "admin API: {0}/_sim/meetings (POST to create, GET to list), {0}/_sim/meetings/{{id}}/start, {0}/_sim/stats, {0}/_sim/faults, {0}/_sim/rate-limits, {0}/_sim/webhooks",
         sim.base_url()
-    );
-    if let Some(line) = webhook_line {
-        println!("{line}");
+    ));
+    banner.extend(webhook_line);
+    banner.push("serving until Ctrl-C".to_string());
+    let mut stdout = std::io::stdout().lock();
+    for line in banner {
+        if writeln!(stdout, "{line}").is_err() {
+            break;
+        }
     }
-    println!("serving until Ctrl-C");
-    let _ = std::io::stdout().flush();
+    let _ = stdout.flush();
+    drop(stdout);
     match sim.run_until_ctrl_c().await {
         Ok(()) => Exit::Ok,
         Err(e) => {

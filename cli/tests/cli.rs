@@ -1,94 +1,15 @@
 //! The `tencent-meeting` binary as a process, against a simulator on a real loopback socket.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
+use common::{CREATOR, Sim, bare, records_and_summary, stderr_of, stdout_of, tempdir};
 use tencent_meeting_sim::{
     DEMO_ACCESS_TOKEN, DEMO_APP_ID, DEMO_OPEN_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY, MeetingSpec,
-    Simulator,
 };
-
-const CREATOR: &str = "alice";
-
-/// A simulator on its own runtime, so the test thread can block on the CLI process.
-struct Sim {
-    sim: Option<Simulator>,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Sim {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let sim = runtime
-            .block_on(Simulator::builder().start())
-            .expect("simulator");
-        Self {
-            sim: Some(sim),
-            runtime,
-        }
-    }
-
-    fn sim(&self) -> &Simulator {
-        self.sim.as_ref().expect("running")
-    }
-
-    fn meeting(&self, spec: MeetingSpec) -> String {
-        self.sim().create_meeting(spec).expect("meeting")
-    }
-
-    /// The CLI with enterprise demo credentials, pointed at this simulator.
-    fn cli(&self) -> Command {
-        let mut cmd = bare();
-        cmd.env("TENCENT_MEETING_APP_ID", DEMO_APP_ID)
-            .env("TENCENT_MEETING_SECRET_ID", DEMO_SECRET_ID)
-            .env("TENCENT_MEETING_SECRET_KEY", DEMO_SECRET_KEY)
-            .env("TENCENT_MEETING_BASE_URL", self.sim().base_url());
-        cmd
-    }
-
-    fn requests(&self) -> u64 {
-        self.sim().stats().requests
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
-        }
-    }
-}
-
-/// The CLI with no credentials in its environment.
-fn bare() -> Command {
-    let mut cmd = Command::cargo_bin("tencent-meeting").expect("binary");
-    for var in [
-        "TENCENT_MEETING_APP_ID",
-        "TENCENT_MEETING_SDK_ID",
-        "TENCENT_MEETING_SECRET_ID",
-        "TENCENT_MEETING_SECRET_KEY",
-        "TENCENT_MEETING_ACCESS_TOKEN",
-        "TENCENT_MEETING_OPEN_ID",
-        "TENCENT_MEETING_BASE_URL",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn stdout_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[test]
 fn dismiss_succeeds_with_exit_0_in_text_and_json() {
@@ -373,15 +294,19 @@ fn batch_reports_each_id_and_exits_non_zero_when_one_fails() {
         "an API error fails the batch: {}",
         stderr_of(&out)
     );
-    let lines: Vec<serde_json::Value> = stdout_of(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON lines"))
-        .collect();
+    let (lines, summary) = records_and_summary(&out);
     assert_eq!(lines.len(), 4, "one line per id");
     let failed: Vec<_> = lines.iter().filter(|l| l["ok"] == false).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["meeting_id"], not_mine.as_str());
+    assert_eq!(failed[0]["status"], "failed");
+    assert_eq!(failed[0]["line"], 4, "per-ID errors carry the line number");
     assert_eq!(failed[0]["error"]["code"], 9042);
+    assert_eq!(
+        (summary["done"].as_u64(), summary["failed"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(summary["exit_code"], 1);
     assert!(
         stderr_of(&out).contains("summary: 4 meeting(s): 3 dismissed, 1 failed"),
         "{}",
@@ -639,9 +564,14 @@ fn demo_exits_0() {
     let text = stdout_of(&out);
     for shown in [
         "retrieve_code raised to 1",
-        "dismiss it by the master meeting ID",
+        "dismiss it by its master meeting ID",
+        "add --force-retrieve-code",
         "200003",
         "9042",
+        "unknown (the CLI exits 4",
+        "a look-up finds out: MEETING_STATE_ENDED",
+        "a retry found the meeting already ended, and a look-up shows it MEETING_STATE_ENDED",
+        "already ended, and not by this call",
     ] {
         assert!(text.contains(shown), "the demo shows {shown:?}: {text}");
     }
@@ -726,17 +656,4 @@ fn sim_subcommand_enforces_the_rate_limits_it_is_given() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr_of(&out));
         assert!(stderr_of(&out).contains(bad[0]), "{}", stderr_of(&out));
     }
-}
-
-/// A fresh directory under the system temp dir, unique to this process and call.
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "tencent-meeting-cli-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }

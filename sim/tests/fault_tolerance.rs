@@ -696,7 +696,7 @@ async fn the_per_minute_quota_is_retried_in_the_next_minute_or_reported_when_the
 }
 
 #[tokio::test]
-async fn a_timeout_after_the_server_dismissed_is_confirmed_on_retry() {
+async fn a_timeout_after_the_server_dismissed_is_confirmed_by_a_look_up() {
     let timeout = Duration::from_millis(300);
     let rig = Rig::new(
         Simulator::builder().faults(Faults::none().latency_after_dismiss(Duration::from_secs(3))),

@@ -115,7 +115,7 @@ pub struct ClientBuilder {
     user_agent: String,
     credentials: Option<Arc<dyn ProvideCredentials>>,
     retry: RetryPolicy,
-    rate_limit_per_minute: Option<NonZeroU32>,
+    rate_limit: Option<(NonZeroU32, Duration)>,
     deadline: Option<Duration>,
     clock: Arc<dyn Clock>,
     http_client: Option<reqwest::Client>,
@@ -130,7 +130,7 @@ impl Default for ClientBuilder {
             user_agent: concat!("tencent-meeting-rs/", env!("CARGO_PKG_VERSION")).to_string(),
             credentials: None,
             retry: RetryPolicy::default(),
-            rate_limit_per_minute: None,
+            rate_limit: None,
             deadline: None,
             clock: Arc::new(SystemClock),
             http_client: None,
@@ -204,9 +204,20 @@ impl ClientBuilder {
     }
 
     /// Limits this client (and its clones) to `per_minute` requests a minute, every attempt
-    /// counted, with a burst of one second's share. The service allows 300 a minute per app.
-    pub fn rate_limit(mut self, per_minute: NonZeroU32) -> Self {
-        self.rate_limit_per_minute = Some(per_minute);
+    /// (look-ups and retries too) counted, evenly spaced with no burst. The service allows 300 a
+    /// minute per app. Same as `.rate_limit_per(per_minute, Duration::from_secs(60))`.
+    pub fn rate_limit(self, per_minute: NonZeroU32) -> Self {
+        self.rate_limit_per(per_minute, Duration::from_secs(60))
+    }
+
+    /// Limits this client (and its clones) to `requests` per `window`: one request every
+    /// `window / requests`, every attempt counted, with no burst. The service counts its quota in
+    /// fixed windows, so a burst on top of the steady rate could put more than a window's share
+    /// into one window (190310); evenly spaced, no window of that length sees more than
+    /// `requests`. Pair it with [`RetryPolicy::rate_limit_window`] when the window is not a
+    /// minute (a simulator's).
+    pub fn rate_limit_per(mut self, requests: NonZeroU32, window: Duration) -> Self {
+        self.rate_limit = Some((requests, window));
         self
     }
 
@@ -230,6 +241,11 @@ impl ClientBuilder {
         }
         if self.deadline.is_some_and(|d| d.is_zero()) {
             return Err(ValidationError::new("deadline", "must be greater than zero").into());
+        }
+        if self.rate_limit.is_some_and(|(_, window)| window.is_zero()) {
+            return Err(
+                ValidationError::new("rate_limit", "the window must be greater than zero").into(),
+            );
         }
         let http = match self.http_client {
             Some(http) => http,
@@ -256,7 +272,9 @@ impl ClientBuilder {
                 api,
                 stamper,
                 retry: self.retry,
-                rate_limit: self.rate_limit_per_minute.map(RateLimit::per_minute),
+                rate_limit: self
+                    .rate_limit
+                    .map(|(requests, window)| RateLimit::per(requests, window)),
                 timeout: self.timeout,
                 deadline: self.deadline,
             }),

@@ -30,6 +30,49 @@ pub enum Evidence {
     },
 }
 
+/// A verified `meeting.end` event of the dismissed meeting: evidence, independent of the dismiss
+/// call, that the meeting ended. See [`Dismissed::confirmed_by`] (feature `webhook`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventConfirmation {
+    trace_id: Option<String>,
+    end_type: Option<i32>,
+    operate_time_ms: Option<i64>,
+    sub_meeting_id: Option<String>,
+}
+
+impl EventConfirmation {
+    /// The event's `trace_id`, its unique id.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+
+    /// `meeting_end_type` as sent: 0 ended by the host or a dismiss, 1–3 ended by emptiness and
+    /// time (see `webhook::MeetingEndType`).
+    pub fn end_type_code(&self) -> Option<i32> {
+        self.end_type
+    }
+
+    /// When the meeting ended, in unix milliseconds (`operate_time`).
+    pub fn operate_time_ms(&self) -> Option<i64> {
+        self.operate_time_ms
+    }
+
+    /// The sub-meeting that ended, for a recurring meeting.
+    pub fn sub_meeting_id(&self) -> Option<&str> {
+        self.sub_meeting_id.as_deref()
+    }
+}
+
+/// The event given to [`Dismissed::confirmed_by`] is the end of another meeting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the meeting.end is for meeting {event_meeting_id}, not the dismissed {dismissed_meeting_id}"
+)]
+pub struct NotThisMeeting {
+    dismissed_meeting_id: String,
+    event_meeting_id: String,
+}
+
 /// A dismissed meeting: what was sent, and the evidence that it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dismissed {
@@ -39,6 +82,7 @@ pub struct Dismissed {
     retrieve_code_overridden: bool,
     attempts: u32,
     evidence: Evidence,
+    event: Option<EventConfirmation>,
 }
 
 impl Dismissed {
@@ -56,6 +100,7 @@ impl Dismissed {
                 status: 200,
                 trace_id: None,
             },
+            event: None,
         }
     }
 
@@ -74,6 +119,7 @@ impl Dismissed {
             retrieve_code_overridden,
             attempts,
             evidence,
+            event: None,
         }
     }
 
@@ -145,6 +191,35 @@ impl Dismissed {
     /// What shows the meeting ended.
     pub fn evidence(&self) -> &Evidence {
         &self.evidence
+    }
+
+    /// The `meeting.end` event that confirmed the end, once [`Self::confirmed_by`] was given one.
+    pub fn event(&self) -> Option<&EventConfirmation> {
+        self.event.as_ref()
+    }
+
+    /// Upgrades this result with a verified `meeting.end` of the same meeting (from a
+    /// [`crate::webhook::MeetingEndWaiter`] watched before the dismiss was sent): the meeting was
+    /// seen to end, not only the dismiss accepted. An end of another meeting is refused.
+    #[cfg(feature = "webhook")]
+    pub fn confirmed_by(
+        mut self,
+        end: &crate::webhook::MeetingEnd,
+    ) -> Result<Self, NotThisMeeting> {
+        let meeting = end.meeting();
+        if meeting.meeting_id() != self.meeting_id {
+            return Err(NotThisMeeting {
+                dismissed_meeting_id: self.meeting_id,
+                event_meeting_id: meeting.meeting_id().to_string(),
+            });
+        }
+        self.event = Some(EventConfirmation {
+            trace_id: end.trace_id().map(str::to_string),
+            end_type: end.end_type().map(|t| t.code()),
+            operate_time_ms: end.operate_time_ms(),
+            sub_meeting_id: meeting.sub_meeting_id().map(str::to_string),
+        });
+        Ok(self)
     }
 
     /// The trace id of the dismiss answer that showed it done (the success answer, or the

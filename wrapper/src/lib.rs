@@ -90,7 +90,7 @@ pub use client::{
 };
 pub use credentials::{Credentials, ProvideCredentials, SharedCredentials};
 pub use dismiss::{DismissMeeting, DismissRequest, PlannedDismiss, REASON_DETAIL_MAX_CHARS};
-pub use dismissed::{Dismissed, Evidence};
+pub use dismissed::{Dismissed, EventConfirmation, Evidence, NotThisMeeting};
 pub use dismisser::Dismisser;
 pub use error::{
     ApiError, ApiErrorKind, DecodeError, Error, OutcomeUnknown, Refusal, TimeoutError,

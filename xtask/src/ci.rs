@@ -151,7 +151,7 @@ fn setup(root: &Path) -> Result<bool> {
             false
         }
     };
-    if !root.join("node_modules/.bin/prism").exists() {
+    if !npm_packages_installed(root) {
         let installed = step(
             "install spec tools",
             "npm",
@@ -230,6 +230,31 @@ fn openssl_found() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Whether `npm ci` installed what package-lock.json lists: npm records the installed tree in
+/// `node_modules/.package-lock.json`; every package the lock file requires (optional ones, such as
+/// another OS's binaries, aside) must be there at its version.
+fn npm_packages_installed(root: &Path) -> bool {
+    let packages = |path: &Path| -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let lock: serde_json::Value = serde_json::from_str(&text).ok()?;
+        lock.get("packages").cloned()
+    };
+    let (Some(wanted), Some(installed)) = (
+        packages(&root.join("package-lock.json")),
+        packages(&root.join("node_modules/.package-lock.json")),
+    ) else {
+        return false;
+    };
+    let Some(wanted) = wanted.as_object() else {
+        return false;
+    };
+    wanted
+        .iter()
+        // "" is the project itself.
+        .filter(|(path, entry)| !path.is_empty() && entry["optional"] != true)
+        .all(|(path, entry)| installed[path.as_str()]["version"] == entry["version"])
 }
 
 fn step(name: &str, program: &str, args: &[&str], root: &Path) -> Result<()> {

@@ -8,11 +8,11 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tencent_meeting::Operator;
 use tencent_meeting::webhook::axum::Receiver;
 use tencent_meeting::webhook::{
     CreateMode, Event, MeetingEndFilter, MeetingEndType, MeetingEndWaiter, MeetingType, Webhook,
 };
+use tencent_meeting::{Dismissed, Operator};
 use tencent_meeting_sim::{
     MeetingSpec, SimError, Simulator, WebhookFaults, WebhookStats, WebhookSubscription,
 };
@@ -123,18 +123,31 @@ async fn a_dismiss_is_confirmed_by_a_verified_meeting_end_in_both_modes() {
         let watch = subscriber
             .waiter
             .watch(MeetingEndFilter::meeting(&id).end_type(MeetingEndType::Dismissed));
-        dismiss_as(
+        let dismissed = dismiss_as(
             &client(&sim, enterprise(&sim)),
             &id,
             Operator::user_id(ALICE),
         )
         .await
         .expect("dismissed");
+        assert!(
+            dismissed.event().is_none(),
+            "not confirmed before the event"
+        );
         let end = watch
             .wait(Duration::from_secs(10))
             .await
             .expect("the meeting.end arrives");
         assert_eq!(end.meeting().meeting_id(), id);
+        // The result, upgraded: the meeting was seen to end.
+        let confirmed = dismissed.confirmed_by(&end).expect("the same meeting");
+        let event = confirmed.event().expect("confirmed by the event");
+        assert_eq!(event.trace_id(), end.trace_id());
+        assert_eq!(event.end_type_code(), Some(0));
+        assert!(event.operate_time_ms().is_some());
+        // Another meeting's end confirms nothing.
+        let other = Dismissed::answered("1");
+        assert!(other.confirmed_by(&end).is_err());
         assert_eq!(end.end_type(), Some(MeetingEndType::Dismissed));
         assert_eq!(end.meeting().create_mode(), Some(CreateMode::Quick));
         assert_eq!(end.meeting().meeting_type(), Some(MeetingType::OneTime));

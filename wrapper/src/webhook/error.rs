@@ -12,6 +12,7 @@ pub enum WebhookError {
     MissingHeader(&'static str),
     /// A signature header is not visible ASCII, or is sent twice.
     #[error("the `{name}` header {reason}")]
+    #[non_exhaustive]
     InvalidHeader {
         /// The header.
         name: &'static str,
@@ -26,6 +27,7 @@ pub enum WebhookError {
     #[error(
         "the `timestamp` header {timestamp} is {age_secs} s away from now, more than the {max_age_secs} s allowed"
     )]
+    #[non_exhaustive]
     Stale {
         /// The header's value.
         timestamp: String,

@@ -87,12 +87,26 @@ impl MeetingEndFilter {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no meeting.end seen for meeting {meeting_id}{} within {waited:?}", sub_meeting_id.as_deref().map(|s| format!(" (sub-meeting {s})")).unwrap_or_default())]
 pub struct NotSeen {
+    meeting_id: String,
+    sub_meeting_id: Option<String>,
+    waited: Duration,
+}
+
+impl NotSeen {
     /// The meeting waited for.
-    pub meeting_id: String,
+    pub fn meeting_id(&self) -> &str {
+        &self.meeting_id
+    }
+
     /// The sub-meeting waited for, if any.
-    pub sub_meeting_id: Option<String>,
+    pub fn sub_meeting_id(&self) -> Option<&str> {
+        self.sub_meeting_id.as_deref()
+    }
+
     /// How long it waited.
-    pub waited: Duration,
+    pub fn waited(&self) -> Duration {
+        self.waited
+    }
 }
 
 /// A registry of waits, fed with acknowledged events. Cheap to clone (shared).

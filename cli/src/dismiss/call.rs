@@ -1,0 +1,167 @@
+//! One ID through to its outcome: the dismiss the flags describe, preceded by a look-up when an
+//! earlier run left its outcome in doubt, and by the journal's "sending" line.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use serde_json::json;
+use tencent_meeting::{Client, DEFAULT_BASE_URL, DismissMeeting, Error, RetryPolicy};
+
+use crate::args::DismissArgs;
+use crate::credentials;
+use crate::dismiss::confirm::Confirmer;
+use crate::dismiss::journal::{Journal, SENDING};
+use crate::dismiss::outcome::{Done, Failure, Outcome, Unknown};
+use crate::dismiss::source::Entry;
+use crate::dismiss::terms;
+
+/// How much slower than the quota requests are spaced: the service counts fixed windows, and a
+/// request the scheduler delays after its turn could otherwise land in the same window as the
+/// one a quota's worth later. 2 % of a minute is 1.2 s of slack, and costs 2 % of throughput.
+const PACING_MARGIN: f64 = 0.02;
+
+/// What every call of a run shares.
+pub struct Calls<'a> {
+    client: Client,
+    args: &'a DismissArgs,
+    journal: Option<Journal>,
+    confirmer: Option<Confirmer>,
+}
+
+impl<'a> Calls<'a> {
+    /// The client the flags and environment describe; an error names the flag or variable.
+    pub fn new(
+        args: &'a DismissArgs,
+        journal: Option<Journal>,
+        confirmer: Option<Confirmer>,
+    ) -> Result<Self, String> {
+        let window = Duration::from_secs(args.rate_limit_window);
+        let mut builder = Client::builder()
+            .base_url(
+                args.base_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+            )
+            .credentials(credentials::from_env()?)
+            .timeout(args.timeout())
+            .retry(
+                RetryPolicy::default()
+                    .max_attempts(args.attempts)
+                    .rate_limit_window(window),
+            );
+        if let Some(requests) = args.rate_limit.0.and_then(NonZeroU32::new) {
+            builder = builder.rate_limit_per(requests, window.mul_f64(1.0 + PACING_MARGIN));
+        }
+        let client = builder.build().map_err(|e| terms::error_text(&e))?;
+        Ok(Self {
+            client,
+            args,
+            journal,
+            confirmer,
+        })
+    }
+
+    /// The journal, when there is one.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
+    /// Runs `entry` to its outcome. `in_doubt`: the journal says an earlier dismiss of this ID
+    /// may have taken effect, so the meeting is looked up first and dismissed only if it still
+    /// runs.
+    pub async fn run(&self, entry: &Entry, in_doubt: bool) -> Outcome {
+        let id = entry.meeting_id.as_str();
+        if self.args.dry_run {
+            return match self.dismiss(id).prepare().await {
+                Ok(prepared) => Outcome::Prepared(Box::new(prepared)),
+                Err(e) => Outcome::Failed(Failure::Call(Box::new(e))),
+            };
+        }
+        if in_doubt {
+            match self.look_up(id).await {
+                Ok(Some(ended)) => return ended,
+                // Still running, or not started: dismiss it.
+                Ok(None) => {}
+                // Refused before sending: the earlier dismiss was refused the same way, so it was
+                // never sent either. The dismiss below says why.
+                Err(Error::Validation(_)) => {}
+                Err(e) => return Outcome::Unknown(Unknown::LookUp(Box::new(e))),
+            }
+        }
+        if let Some(journal) = &self.journal {
+            let sending = json!({"meeting_id": id, "line": entry.line, "status": SENDING});
+            if let Err(e) = journal.append(&sending).await {
+                return Outcome::Failed(Failure::Journal(e));
+            }
+        }
+        // Watch before sending: the event can arrive before the dismiss's answer.
+        let watch = self.confirmer.as_ref().map(|c| (c.watch(id), c.wait()));
+        match self.dismiss(id).send().await {
+            Ok(dismissed) => match watch {
+                None => Outcome::Done(Done::Dismissed(Box::new(dismissed))),
+                Some((watch, wait)) => match watch.wait(wait).await {
+                    Ok(end) => match dismissed.clone().confirmed_by(&end) {
+                        Ok(confirmed) => Outcome::Done(Done::Dismissed(Box::new(confirmed))),
+                        // The watch filters by meeting ID, so this cannot be another meeting's.
+                        Err(_) => Outcome::NotConfirmed(Box::new(dismissed), wait),
+                    },
+                    Err(_) => Outcome::NotConfirmed(Box::new(dismissed), wait),
+                },
+            },
+            Err(e) => match Outcome::of_error(e, in_doubt) {
+                Ok(outcome) => outcome,
+                // "Already ended" while an earlier dismiss was in doubt: perhaps ours. Only a
+                // look-up showing it ended makes it done.
+                Err(ended) => match self.look_up(id).await {
+                    Ok(Some(done)) => done,
+                    _ => Outcome::Unknown(Unknown::NotConfirmed(ended)),
+                },
+            },
+        }
+    }
+
+    /// `Some(done)` when a look-up shows the meeting ended; `None` when it does not.
+    async fn look_up(&self, id: &str) -> Result<Option<Outcome>, Error> {
+        let mut lookup = self.client.get_meeting(id).instance(self.args.instance);
+        if let Some(operator) = self.args.operator() {
+            lookup = lookup.operator(operator);
+        }
+        let meeting = lookup.send().await?;
+        Ok(meeting.has_ended().then(|| {
+            Outcome::Done(Done::LookedUp(
+                meeting
+                    .status()
+                    .cloned()
+                    .unwrap_or(tencent_meeting::MeetingStatus::Ended),
+            ))
+        }))
+    }
+
+    /// The dismiss call the flags describe.
+    fn dismiss(&self, meeting_id: &str) -> DismissMeeting {
+        let args = self.args;
+        let mut call = self
+            .client
+            .dismiss_meeting(meeting_id)
+            .instance(args.instance)
+            .reason_code(args.reason_code)
+            .force(!args.no_force)
+            .retrieve_code(args.retrieve_code);
+        if let Some(operator) = args.operator() {
+            call = call.operator(operator);
+        }
+        if let Some(detail) = &args.reason_detail {
+            call = call.reason_detail(detail.clone());
+        }
+        if args.force_retrieve_code {
+            call = call.force_retrieve_code();
+        }
+        if let Some(kind) = args.kind() {
+            call = call.kind(kind);
+        }
+        if args.lookup {
+            call = call.lookup();
+        }
+        call
+    }
+}

@@ -1,0 +1,77 @@
+//! `--confirm-by-event`: a receiver of the service's events, run in process for the length of
+//! the dismiss run, feeding a waiter that each call watches before it sends its dismiss.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tencent_meeting::webhook::axum::Receiver;
+use tencent_meeting::webhook::{Event, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch};
+use tokio::task::JoinHandle;
+
+use crate::args::DismissArgs;
+use crate::events::webhook_from_env;
+
+/// The in-process receiver and the waiter it feeds.
+pub struct Confirmer {
+    waiter: MeetingEndWaiter,
+    wait: Duration,
+    server: JoinHandle<()>,
+}
+
+impl Confirmer {
+    /// Listens at `--listen` on `--listen-path` when `--confirm-by-event` is given.
+    pub async fn start(args: &DismissArgs) -> Result<Option<Self>, String> {
+        let (true, Some(addr)) = (args.confirm_by_event, args.listen) else {
+            return Ok(None);
+        };
+        if !args.listen_path.starts_with('/') {
+            return Err(format!(
+                "--listen-path must start with `/`, got {:?}",
+                args.listen_path
+            ));
+        }
+        let webhook = webhook_from_env()?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("--listen {addr}: {e}"))?;
+        let bound: SocketAddr = listener
+            .local_addr()
+            .map_err(|e| format!("--listen {addr}: {e}"))?;
+        let waiter = MeetingEndWaiter::new();
+        // Nothing to store: the events only confirm; the journal keeps each confirmation.
+        let receiver = Receiver::new(webhook, |_: Vec<Event>| async { Ok::<(), String>(()) })
+            .feed(waiter.clone());
+        let app = axum::Router::new().route(&args.listen_path, receiver.into_method_router());
+        eprintln!(
+            "listening for meeting.end events on http://{bound}{}",
+            args.listen_path
+        );
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("warning: the event receiver stopped: {e}");
+            }
+        });
+        Ok(Some(Self {
+            waiter,
+            wait: Duration::from_secs_f64(args.wait),
+            server,
+        }))
+    }
+
+    /// Watches for the end of `meeting_id` from now on (call it before sending the dismiss, so
+    /// an event faster than the dismiss's answer is not missed).
+    pub fn watch(&self, meeting_id: &str) -> MeetingEndWatch {
+        self.waiter.watch(MeetingEndFilter::meeting(meeting_id))
+    }
+
+    /// How long each call waits for its event.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+}
+
+impl Drop for Confirmer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -1,0 +1,133 @@
+//! `dismiss --confirm-by-event`: the CLI as a process runs an event receiver, the simulator
+//! delivers each dismissed meeting's `meeting.end` to it, and each meeting is reported confirmed
+//! by its event — or, when no event comes within `--wait`, dismissed but not confirmed (exit 6).
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::process::{Child, Stdio};
+
+use common::{IDENTITY, Sim, json_lines, tempdir};
+use serde_json::Value;
+use tencent_meeting_sim::WebhookSubscription;
+
+const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
+const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
+
+/// Starts `dismiss --from - --confirm-by-event` and returns it with the URL its receiver
+/// announced on stderr.
+fn start_confirming(sim: &Sim, extra: &[&str]) -> (Child, String) {
+    let mut child = sim
+        .spawnable()
+        .args(["dismiss", "--from", "-", "--output", "json"])
+        .args(IDENTITY)
+        .args(["--confirm-by-event", "--listen", "127.0.0.1:0"])
+        .args(["--listen-path", "/events"])
+        .args(extra)
+        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
+        .env("TENCENT_MEETING_WEBHOOK_AES_KEY", KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .and_then(Result::ok)
+            .expect("the CLI announces its receiver");
+        if let Some(url) = line.strip_prefix("listening for meeting.end events on ") {
+            break url.to_string();
+        }
+    };
+    // Keep draining stderr so the CLI never blocks on it.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+fn feed_and_wait(mut child: Child, ids: &[String]) -> (Option<i32>, Vec<Value>) {
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        for id in ids {
+            writeln!(stdin, "{id}").expect("write an ID");
+        }
+    }
+    let output = child.wait_with_output().expect("the CLI finishes");
+    (output.status.code(), json_lines(&output))
+}
+
+#[test]
+fn each_meeting_is_confirmed_by_its_meeting_end_event() {
+    let sim = Sim::start();
+    let ids = sim.meetings(3);
+    let journal = tempdir().join("journal.jsonl");
+    let (child, url) = start_confirming(
+        &sim,
+        &["--wait", "20", "--journal", &journal.to_string_lossy()],
+    );
+    // The platform's subscription points at the CLI's receiver (verified with its GET check).
+    sim.block_on(
+        sim.sim()
+            .subscribe_webhook(WebhookSubscription::new(&url, TOKEN).aes_key(KEY)),
+    )
+    .expect("the receiver answers the URL check");
+    let (code, lines) = feed_and_wait(child, &ids);
+    assert_eq!(code, Some(0), "{lines:?}");
+    let records: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l.get("meeting_id").is_some())
+        .collect();
+    assert_eq!(records.len(), 3);
+    for record in records {
+        assert_eq!(record["status"], "done", "{record}");
+        let event = &record["event"];
+        assert!(event["trace_id"].is_string(), "{record}");
+        assert_eq!(event["meeting_end_type"], 0, "ended by a dismiss: {record}");
+    }
+    for id in &ids {
+        assert_eq!(sim.dismiss_count(id), 1);
+    }
+    // The journal keeps the confirmations.
+    let kept = std::fs::read_to_string(&journal).expect("the journal");
+    let confirmed = kept
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["status"] == "done" && r["event"]["trace_id"].is_string())
+        .count();
+    assert_eq!(confirmed, 3, "{kept}");
+}
+
+#[test]
+fn a_dismiss_whose_event_never_comes_is_not_confirmed_and_exits_6() {
+    let sim = Sim::start();
+    let ids = sim.meetings(1);
+    // Nobody subscribed the receiver: the dismiss goes through, no event arrives.
+    let (child, _url) = start_confirming(&sim, &["--wait", "1"]);
+    let (code, lines) = feed_and_wait(child, &ids);
+    assert_eq!(code, Some(6), "{lines:?}");
+    let record = &lines[0];
+    assert_eq!(record["status"], "not_confirmed", "{record}");
+    assert_eq!(record["event_not_seen_within_s"], 1.0);
+    assert!(record["event"].is_null());
+    assert_eq!(
+        sim.dismiss_count(&ids[0]),
+        1,
+        "the dismiss itself went through"
+    );
+}
+
+#[test]
+fn listen_without_confirm_by_event_is_refused() {
+    let sim = Sim::start();
+    let out = sim
+        .cli()
+        .args(["dismiss", "1"])
+        .args(IDENTITY)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--confirm-by-event"));
+}
