@@ -88,12 +88,13 @@ pub fn run(check: bool) -> Result<ExitCode> {
         Some(error) => {
             eprintln!(
                 "\ncodegen: wrote {written}, but the workspace no longer compiles against it.\n\
-                 first error, in {}:\n\n{}\n\
+                 first error, in {}:\n\n{}\n{}\
                  The spec change breaks code that uses the generated client. Either change that code, \
                  or revert the change to {SPEC} and run `cargo xtask codegen` again (it does not \
                  need the workspace to compile).",
                 error.location,
-                error.rendered.trim_end()
+                error.rendered.trim_end(),
+                error.elsewhere()
             );
             Ok(ExitCode::FAILURE)
         }
@@ -106,10 +107,30 @@ struct CompileError {
     location: String,
     /// The compiler's message as it prints it.
     rendered: String,
+    /// Every crate and target with an error, in the order cargo reported them (the first's
+    /// included): a spec change often breaks several, and fixing the first alone is not enough.
+    failing: Vec<String>,
+}
+
+impl CompileError {
+    /// "also failing: ..." for the targets beyond the first, or nothing.
+    fn elsewhere(&self) -> String {
+        let others: Vec<&str> = self
+            .failing
+            .iter()
+            .filter(|l| **l != self.location)
+            .map(String::as_str)
+            .collect();
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!("errors also in: {}\n", others.join("; "))
+        }
+    }
 }
 
 /// Checks every crate but this one (which does not depend on the generated client), all targets,
-/// and returns the first compiler error, if any.
+/// and returns the first compiler error, if any, with every target that has one.
 fn first_compile_error(root: &Path) -> Result<Option<CompileError>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
@@ -120,6 +141,8 @@ fn first_compile_error(root: &Path) -> Result<Option<CompileError>> {
             "--exclude",
             "xtask",
             "--all-targets",
+            // Every target that fails is reported, not only those cargo reached first.
+            "--keep-going",
             // The mocks are compiled only with this feature.
             "--features",
             "tencent-meeting-openapi/httpmock",
@@ -132,23 +155,33 @@ fn first_compile_error(root: &Path) -> Result<Option<CompileError>> {
     if output.status.success() {
         return Ok(None);
     }
-    let first = output
+    let errors: Vec<serde_json::Value> = output
         .stdout
         .split(|&b| b == b'\n')
         .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
-        .find(|m| m["reason"] == "compiler-message" && m["message"]["level"] == "error");
-    Ok(Some(match first {
+        .filter(|m| m["reason"] == "compiler-message" && m["message"]["level"] == "error")
+        .collect();
+    let mut failing: Vec<String> = Vec::new();
+    for m in &errors {
+        let at = location(root, m);
+        if !failing.contains(&at) {
+            failing.push(at);
+        }
+    }
+    Ok(Some(match errors.first() {
         Some(m) => CompileError {
-            location: location(root, &m),
+            location: location(root, m),
             rendered: m["message"]["rendered"]
                 .as_str()
                 .unwrap_or("(no message)")
                 .to_string(),
+            failing,
         },
         None => CompileError {
             location: "the workspace".to_string(),
             rendered: "cargo check failed without a compiler error (see its output above)"
                 .to_string(),
+            failing,
         },
     }))
 }

@@ -66,6 +66,11 @@ fn a_spec_change_that_breaks_the_wrapper_is_reported_and_reverting_restores_the_
             && report.contains("error[E0308]"),
         "codegen names the crate and the first error:\n{report}"
     );
+    // The typed mocks' test breaks too (it sets reason_code); cargo keeps going, so both show.
+    assert!(
+        report.contains("crate `tencent-meeting-openapi` (generated/), test target `mock`"),
+        "codegen names every target that fails:\n{report}"
+    );
     let changed_client = read(&copy.join(GENERATED));
     assert_ne!(
         changed_client, original_client,
