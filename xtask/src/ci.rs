@@ -125,6 +125,7 @@ pub fn run() -> Result<ExitCode> {
     step("doc tests", cargo, &["test", "--workspace", "--doc"], &root)?;
     // Each crate that publishes, as crates.io would get it, built from the package alone: the
     // path dependencies become registry ones, served from the packages made in the same run.
+    forget_unpacked_packages()?;
     let mut package = vec!["package", "--allow-dirty"];
     for name in PUBLISHED {
         package.extend(["-p", name]);
@@ -219,6 +220,35 @@ fn ensure_openssl(root: &Path) -> Result<()> {
         bail!(
             "`pkg-config --exists openssl` still fails after installing libssl-dev and pkg-config"
         );
+    }
+    Ok(())
+}
+
+/// Removes the copies of our own packages that an earlier `cargo package` unpacked into cargo's
+/// registry sources. Cargo unpacks a package once per name and version and reuses the directory
+/// after, so a second run would verify against the first run's sources (a dependency since
+/// removed still "missing", say). Removing an unpacked copy is always safe: cargo unpacks again.
+fn forget_unpacked_packages() -> Result<()> {
+    let cargo_home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => std::path::PathBuf::from(home),
+        None => match std::env::var_os("HOME") {
+            Some(home) => Path::new(&home).join(".cargo"),
+            None => return Ok(()),
+        },
+    };
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry/src")) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        for name in PUBLISHED {
+            let unpacked = registry
+                .path()
+                .join(format!("{name}-{}", env!("CARGO_PKG_VERSION")));
+            if unpacked.exists() {
+                std::fs::remove_dir_all(&unpacked)
+                    .with_context(|| format!("removing {}", unpacked.display()))?;
+            }
+        }
     }
     Ok(())
 }
