@@ -192,8 +192,8 @@ pub struct DismissArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
-    /// Timeout of one attempt, in seconds.
-    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
+    /// Timeout of one attempt, in seconds (or with a unit: 500ms, 10s, 1m).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_seconds)]
     pub timeout: f64,
 
     /// Attempts per meeting, retries included.
@@ -225,7 +225,7 @@ pub struct DismissArgs {
     pub listen_path: String,
 
     /// With --confirm-by-event: how long to wait for each meeting's event after its dismiss,
-    /// in seconds.
+    /// in seconds (or with a unit: 30s, 2m).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
     pub wait: f64,
 
@@ -379,9 +379,41 @@ fn parse_instance(s: &str) -> Result<Instance, String> {
     s.parse::<Instance>().map_err(|e| e.rule().to_string())
 }
 
+/// Seconds, as a bare number or with a unit: `30`, `30s`, `1.5s`, `500ms`, `2m`.
 fn parse_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
+    let (number, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    match number.trim().parse::<f64>().map(|v| v * scale) {
         Ok(v) if v > 0.0 && v.is_finite() && v <= 3600.0 => Ok(v),
-        _ => Err(format!("{s:?} is not a number of seconds in (0, 3600]")),
+        _ => Err(format!(
+            "{s:?} is not a duration in (0, 3600] seconds (e.g. 30, 30s, 500ms, 2m)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_seconds;
+
+    #[test]
+    fn seconds_take_a_bare_number_or_a_unit() {
+        assert_eq!(parse_seconds("30"), Ok(30.0));
+        assert_eq!(parse_seconds("30s"), Ok(30.0));
+        assert_eq!(parse_seconds("1.5s"), Ok(1.5));
+        assert_eq!(parse_seconds("500ms"), Ok(0.5));
+        assert_eq!(parse_seconds("2m"), Ok(120.0));
+        for bad in [
+            "0", "0s", "-1", "61m", "inf", "NaN", "s", "ms", "30 h", "", "1e9",
+        ] {
+            let error = parse_seconds(bad).expect_err(bad);
+            assert!(error.contains("(0, 3600]"), "{bad}: {error}");
+        }
     }
 }
