@@ -271,3 +271,89 @@ fn an_id_in_doubt_that_the_client_refuses_to_send_is_failed_not_unknown() {
     assert_eq!(record["error"]["flag"], "meeting ID");
     assert_eq!(sim.requests(), 0);
 }
+
+/// A journal that stops taking writes (here the process's file size limit, which fails a write
+/// with EFBIG as a full disk fails it with ENOSPC) stops the batch: nothing more is sent, what
+/// was sent is reported, exit 5. A later run with room cuts off a half-written line, settles
+/// the ID whose outcome went unrecorded, and ends each meeting exactly once.
+#[test]
+fn a_journal_that_cannot_be_written_stops_the_batch_and_a_run_with_room_finishes_it() {
+    use std::os::unix::process::CommandExt as _;
+
+    let sim = Sim::start();
+    let ids = sim.meetings(20);
+    let dir = tempdir();
+    let file = id_file(&dir, "ids.txt", &ids);
+    let journal = dir.join("journal.jsonl");
+    let mut cmd = sim.spawnable();
+    cmd.args(["dismiss", "--from", &file.to_string_lossy()])
+        .args(IDENTITY)
+        .args(["--journal", &journal.to_string_lossy(), "--output", "json"])
+        .args(["--concurrency", "1", "--rate-limit", "off"]);
+    // SAFETY: between fork and exec only async-signal-safe calls (sigaction, setrlimit) run.
+    unsafe {
+        cmd.pre_exec(|| {
+            use nix::sys::resource::{Resource, setrlimit};
+            use nix::sys::signal::{SigHandler, Signal, signal};
+            // Ignored, SIGXFSZ no longer kills the process: the write fails with EFBIG instead.
+            signal(Signal::SIGXFSZ, SigHandler::SigIgn).map_err(std::io::Error::from)?;
+            setrlimit(Resource::RLIMIT_FSIZE, 1_000, 1_000).map_err(std::io::Error::from)
+        });
+    }
+    let out = cmd.output().expect("runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains(&*journal.to_string_lossy()) && stderr.contains("File too large"),
+        "the error names the journal and what went wrong: {stderr}"
+    );
+    let (records, summary) = records_and_summary(&out);
+    let reported_done: Vec<&str> = records
+        .iter()
+        .filter(|r| r["status"] == "done")
+        .filter_map(|r| r["meeting_id"].as_str())
+        .collect();
+    // Every meeting that ended was reported, and no other.
+    for id in &ids {
+        assert_eq!(
+            sim.dismiss_count(id),
+            u32::from(reported_done.contains(&id.as_str())),
+            "meeting {id}: dismissed if and only if reported done\n{records:#?}"
+        );
+    }
+    assert!(
+        !reported_done.is_empty() && reported_done.len() < ids.len(),
+        "the batch stopped part-way: {summary}"
+    );
+    assert!(
+        std::fs::metadata(&journal).expect("journal").len() <= 1_000,
+        "nothing was written past the limit"
+    );
+
+    // The same batch with room: it finishes, and no meeting ends twice.
+    let out = sim
+        .cli()
+        .args(["dismiss", "--from", &file.to_string_lossy()])
+        .args(IDENTITY)
+        .args(["--journal", &journal.to_string_lossy(), "--output", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    for id in &ids {
+        assert_eq!(sim.dismiss_count(id), 1, "meeting {id} ended exactly once");
+    }
+    let last: HashMap<String, String> = journal_records(&journal)
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["meeting_id"].as_str()?.into(),
+                r["status"].as_str()?.into(),
+            ))
+        })
+        .collect();
+    assert_eq!(last.len(), ids.len());
+    assert!(
+        last.values().all(|s| s == "done" || s == "already_ended"),
+        "every ID has a final outcome in the journal: {last:?}"
+    );
+}

@@ -96,6 +96,10 @@ impl Journal {
             .truncate(false)
             .open(path)
             .map_err(|e| named(&e))?;
+        // A device or a pipe cannot be cut back or fsynced, and /dev/zero would be read forever.
+        if !file.metadata().map_err(|e| named(&e))?.is_file() {
+            return Err(named(&"not a regular file"));
+        }
         let mut file = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
             named(&format!(
                 "cannot lock it ({e}): is another run using this journal?"
@@ -191,6 +195,14 @@ fn write_loop(mut file: Flock<File>, queue: mpsc::Receiver<Append>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_a_regular_file_is_a_journal() {
+        for path in ["/dev/zero", "/dev/null"] {
+            let err = Journal::open(Path::new(path)).err().expect(path);
+            assert_eq!(err, format!("journal {path}: not a regular file"));
+        }
+    }
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("tm-journal-{}-{name}", std::process::id()));
