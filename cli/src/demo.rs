@@ -292,7 +292,7 @@ async fn confirmed_by_event(sim: &Simulator, client: &Client) -> Result<(), Stri
         .send()
         .await
         .map_err(|e| unexpected(&e))?;
-    show(&dismissed);
+    println!("the service answered HTTP 200; waiting for its meeting.end ...");
     let end = watch
         .wait(Duration::from_secs(10))
         .await
