@@ -23,7 +23,8 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// The parts of a request that the signature covers.
+/// The parts of a request that the signature covers. Exhaustive on purpose: these are exactly
+/// what the service's algorithm signs, so a new field would be a new algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SigningParams<'a> {
     /// The HTTP method in upper case, e.g. `POST`.
@@ -43,6 +44,7 @@ pub struct SigningParams<'a> {
 
 /// The outcome of [`sign`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Signed {
     /// The exact bytes that were signed (UTF-8 when the body is).
     pub string_to_sign: Vec<u8>,

@@ -14,6 +14,7 @@ pub const SIGNATURE: &str = "signature";
 
 /// The signature headers of one request, as sent (they are signed as strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignatureHeaders<'a> {
     /// `timestamp`.
     pub timestamp: &'a str,

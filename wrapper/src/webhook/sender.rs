@@ -23,6 +23,7 @@ use super::url_check::query_for;
 
 /// The signature headers of a sealed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignedHeaders {
     /// `timestamp`.
     pub timestamp: String,
@@ -52,6 +53,7 @@ impl SignedHeaders {
 
 /// An event delivery, ready to POST with `Content-Type: application/json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SealedDelivery {
     /// The signature headers.
     pub headers: SignedHeaders,
@@ -70,6 +72,7 @@ impl SealedDelivery {
 
 /// A URL check, ready to GET.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SealedUrlCheck {
     /// The signature headers.
     pub headers: SignedHeaders,
