@@ -530,6 +530,11 @@ fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Kind {
         "false" | "False" | "FALSE" => return Kind::Bool(false),
         _ => {}
     }
+    // Most plain scalars are words and sentences: only a digit, a sign or a point can start a
+    // number (and skipping the scans below matters in the debug build `cargo xtask` runs).
+    if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) {
+        return Kind::Str(text.to_string());
+    }
     if let Some(n) = parse_int(text) {
         return Kind::Number(n);
     }
