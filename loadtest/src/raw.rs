@@ -76,12 +76,13 @@ pub enum RawOutcome {
 
 impl RawClient {
     /// A client for `base_url` built as the wrapper builds its own: the same timeouts, user
-    /// agent and redirect policy, default pool settings.
+    /// agent, title-cased header names and redirect policy, default pool settings.
     pub fn new(base_url: &str, creds: &SimCredentials) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(DEFAULT_TIMEOUT)
             .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
             .user_agent(USER_AGENT)
+            .http1_title_case_headers()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the raw reqwest client")?;
@@ -151,8 +152,18 @@ impl RawClient {
             .send()
             .await;
         match sent {
-            // As the generated client does for a success: the (empty) body is not read.
-            Ok(response) if response.status() == 200 => RawOutcome::Ok,
+            // A 200 is a success only with an empty body or `{}` (issue 10): read and check it,
+            // as the wrapper does.
+            Ok(response) if response.status() == 200 => match response.bytes().await {
+                Ok(bytes) if is_success_body(&bytes) => RawOutcome::Ok,
+                Ok(bytes) => RawOutcome::Status(
+                    200,
+                    serde_json::from_slice::<serde_json::Value>(&bytes)
+                        .ok()
+                        .and_then(|v| v["error_info"]["error_code"].as_i64()),
+                ),
+                Err(e) => RawOutcome::Transport(e.to_string()),
+            },
             Ok(response) => {
                 let status = response.status().as_u16();
                 let code = match response.bytes().await {
@@ -338,4 +349,10 @@ fn masked(request: &[u8]) -> Result<Vec<u8>> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The service's success answer: an empty body (whitespace allowed) or `{}`.
+fn is_success_body(body: &[u8]) -> bool {
+    let trimmed = body.trim_ascii();
+    trimmed.is_empty() || trimmed == b"{}"
 }
