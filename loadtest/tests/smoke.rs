@@ -1,0 +1,23 @@
+//! The load test still runs: a tiny debug run (its figures mean nothing) goes through the same
+//! checks as a real one — the raw baseline sends the wrapper's request byte for byte (but for the
+//! timestamp, nonce and signature), and every meeting ends exactly once. A change to what the
+//! wrapper sends that the baseline does not follow fails here, not at the next benchmark.
+
+use assert_cmd::Command;
+
+#[test]
+fn a_tiny_run_passes_the_wire_check_and_ends_each_meeting_once() {
+    let output = Command::cargo_bin("tencent-meeting-loadtest")
+        .expect("the load test binary")
+        .args(["--no-release", "--requests", "200", "--rounds", "1"])
+        .args(["--warmup", "10", "--concurrency", "4"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0 never, 0 more than once") && stdout.contains("ratio wrapper/raw: "),
+        "{stdout}"
+    );
+}
