@@ -7,15 +7,14 @@
 
 use std::time::Duration;
 
-use tencent_meeting::webhook::axum::Receiver;
-use tencent_meeting::webhook::{Event, MeetingEndFilter, MeetingEndWaiter, Webhook};
+use tencent_meeting::webhook::{MeetingEndFilter, Webhook};
 use tencent_meeting::{
     ApiErrorKind, Client, Credentials, Dismissed, Error, Evidence, Instance, MeetingKind, Operator,
     Refusal, RetryPolicy,
 };
 use tencent_meeting_sim::{Faults, MeetingSpec, SimCredentials, Simulator, WebhookSubscription};
 
-use crate::dismiss::{render, terms};
+use crate::dismiss::{confirm, render, terms};
 use crate::outcome::Exit;
 
 const CREATOR: &str = "alice";
@@ -263,9 +262,6 @@ async fn confirmed_by_event(sim: &Simulator, client: &Client) -> Result<(), Stri
     section("6. The meeting.end event: the meeting seen to end, not only the dismiss accepted");
     sim.set_faults(Faults::none()).map_err(|e| e.to_string())?;
     let webhook = Webhook::new(WEBHOOK_TOKEN, Some(WEBHOOK_AES_KEY)).map_err(|e| e.to_string())?;
-    let waiter = MeetingEndWaiter::new();
-    let receiver =
-        Receiver::new(webhook, |_: Vec<Event>| async { Ok::<(), String>(()) }).feed(waiter.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
@@ -273,8 +269,7 @@ async fn confirmed_by_event(sim: &Simulator, client: &Client) -> Result<(), Stri
         "http://{}/events",
         listener.local_addr().map_err(|e| e.to_string())?
     );
-    let app = axum::Router::new().route("/events", receiver.into_method_router());
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (waiter, server) = confirm::serve_receiver(webhook, listener, "/events");
     sim.subscribe_webhook(WebhookSubscription::new(&url, WEBHOOK_TOKEN).aes_key(WEBHOOK_AES_KEY))
         .await
         .map_err(|e| e.to_string())?;

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tencent_meeting::webhook::axum::Receiver;
-use tencent_meeting::webhook::{Event, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch};
+use tencent_meeting::webhook::{
+    Event, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch, Webhook,
+};
 use tokio::task::JoinHandle;
 
 use crate::args::DismissArgs;
@@ -37,20 +39,11 @@ impl Confirmer {
         let bound: SocketAddr = listener
             .local_addr()
             .map_err(|e| format!("--listen {addr}: {e}"))?;
-        let waiter = MeetingEndWaiter::new();
-        // Nothing to store: the events only confirm; the journal keeps each confirmation.
-        let receiver = Receiver::new(webhook, |_: Vec<Event>| async { Ok::<(), String>(()) })
-            .feed(waiter.clone());
-        let app = axum::Router::new().route(&args.listen_path, receiver.into_method_router());
+        let (waiter, server) = serve_receiver(webhook, listener, &args.listen_path);
         eprintln!(
             "listening for meeting.end events on http://{bound}{}",
             args.listen_path
         );
-        let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                eprintln!("warning: the event receiver stopped: {e}");
-            }
-        });
         Ok(Some(Self {
             waiter,
             wait: Duration::from_secs_f64(args.wait),
@@ -68,6 +61,25 @@ impl Confirmer {
     pub fn wait(&self) -> Duration {
         self.wait
     }
+}
+
+/// Serves the library's receiver on `listener` at `path`, feeding the returned waiter. Nothing
+/// is stored: the events only confirm (the journal keeps each confirmation).
+pub fn serve_receiver(
+    webhook: Webhook,
+    listener: tokio::net::TcpListener,
+    path: &str,
+) -> (MeetingEndWaiter, JoinHandle<()>) {
+    let waiter = MeetingEndWaiter::new();
+    let receiver =
+        Receiver::new(webhook, |_: Vec<Event>| async { Ok::<(), String>(()) }).feed(waiter.clone());
+    let app = axum::Router::new().route(path, receiver.into_method_router());
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("warning: the event receiver stopped: {e}");
+        }
+    });
+    (waiter, server)
 }
 
 impl Drop for Confirmer {

@@ -3,7 +3,7 @@
 //! journal ([`journal`]) and the reporter ([`report`]).
 
 mod call;
-mod confirm;
+pub mod confirm;
 mod id_map;
 mod journal;
 mod outcome;
