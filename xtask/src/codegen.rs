@@ -107,24 +107,18 @@ struct CompileError {
     location: String,
     /// The compiler's message as it prints it.
     rendered: String,
-    /// Every crate and target with an error, in the order cargo reported them (the first's
-    /// included): a spec change often breaks several, and fixing the first alone is not enough.
-    failing: Vec<String>,
+    /// The other crates and targets with an error, in the order cargo reported them: a spec
+    /// change often breaks several, and fixing the first alone is not enough.
+    also_failing: Vec<String>,
 }
 
 impl CompileError {
-    /// "also failing: ..." for the targets beyond the first, or nothing.
+    /// "errors also in: ..." for the targets beyond the first, or nothing.
     fn elsewhere(&self) -> String {
-        let others: Vec<&str> = self
-            .failing
-            .iter()
-            .filter(|l| **l != self.location)
-            .map(String::as_str)
-            .collect();
-        if others.is_empty() {
+        if self.also_failing.is_empty() {
             String::new()
         } else {
-            format!("errors also in: {}\n", others.join("; "))
+            format!("errors also in: {}\n", self.also_failing.join("; "))
         }
     }
 }
@@ -168,21 +162,20 @@ fn first_compile_error(root: &Path) -> Result<Option<CompileError>> {
             failing.push(at);
         }
     }
-    Ok(Some(match errors.first() {
-        Some(m) => CompileError {
-            location: location(root, m),
-            rendered: m["message"]["rendered"]
-                .as_str()
-                .unwrap_or("(no message)")
-                .to_string(),
-            failing,
-        },
-        None => CompileError {
-            location: "the workspace".to_string(),
-            rendered: "cargo check failed without a compiler error (see its output above)"
-                .to_string(),
-            failing,
-        },
+    let rendered = match errors.first() {
+        Some(m) => m["message"]["rendered"]
+            .as_str()
+            .unwrap_or("(no message)")
+            .to_string(),
+        None => "cargo check failed without a compiler error (see its output above)".to_string(),
+    };
+    let mut failing = failing.into_iter();
+    Ok(Some(CompileError {
+        location: failing
+            .next()
+            .unwrap_or_else(|| "the workspace".to_string()),
+        rendered,
+        also_failing: failing.collect(),
     }))
 }
 
