@@ -7,16 +7,17 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::workspace_root;
+use crate::{postgres, workspace_root};
 
 /// The spec the external linters check.
 const SPEC: &str = "openapi/tencent-meeting.yaml";
 
 /// The crates that publish to crates.io, in dependency order.
-const PUBLISHED: [&str; 4] = [
+const PUBLISHED: [&str; 5] = [
     "tencent-meeting-openapi",
     "tencent-meeting",
     "tencent-meeting-sim",
+    "tencent-meeting-postgres",
     "tencent-meeting-cli",
 ];
 
@@ -25,6 +26,14 @@ pub fn run() -> Result<ExitCode> {
     let cargo = env!("CARGO");
     let started = Instant::now();
     let openssl = setup(&root)?;
+    let on_ci = std::env::var_os("CI").is_some();
+    // Started first: a machine that cannot run it fails in seconds, not after the build. Held
+    // until the end of the run (dropping it stops the server and removes its files).
+    let postgres = postgres::for_tests(on_ci)?;
+    let database_env: Vec<(&str, &str)> = match &postgres {
+        Some((url, _)) => vec![(postgres::DATABASE_URL_VAR, url.as_str())],
+        None => Vec::new(),
+    };
     let cargo_steps: &[(&str, &[&str])] = &[
         ("format", &["fmt", "--all", "--check"]),
         (
@@ -116,13 +125,21 @@ pub fn run() -> Result<ExitCode> {
     } else {
         println!("==> skipping Spectral and Redocly: run `npm ci` to install them");
     }
-    step(
+    step_with_env(
         "tests",
         cargo,
         &["nextest", "run", "--workspace", "--no-fail-fast"],
+        &database_env,
         &root,
     )?;
-    step("doc tests", cargo, &["test", "--workspace", "--doc"], &root)?;
+    step_with_env(
+        "doc tests",
+        cargo,
+        &["test", "--workspace", "--doc"],
+        &database_env,
+        &root,
+    )?;
+    drop(postgres);
     // Each crate that publishes, as crates.io would get it, built from the package alone: the
     // path dependencies become registry ones, served from the packages made in the same run.
     forget_unpacked_packages()?;

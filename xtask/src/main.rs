@@ -7,6 +7,7 @@ mod ci;
 mod codegen;
 mod lint;
 mod loadtest;
+mod postgres;
 mod public_api;
 
 use std::path::PathBuf;
@@ -43,6 +44,14 @@ enum Command {
     /// Everything CI checks: fmt, clippy, codegen --check, lint, public-api --check, the TLS
     /// choices, docs, packaging, tests.
     Ci,
+    /// Run a command with a throwaway PostgreSQL cluster: `TENCENT_MEETING_TEST_DATABASE_URL`
+    /// names it, and it is stopped and removed when the command ends (e.g. `cargo xtask postgres
+    /// -- cargo nextest run -p tencent-meeting-postgres`).
+    Postgres {
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Throughput of the wrapper against a raw reqwest baseline on an in-process simulator
     /// (always in release), or with --batch-rss the CLI's peak RSS on a large batch. Runs the
     /// `tencent-meeting-loadtest` crate; `cargo xtask loadtest --help` lists its options.
@@ -65,6 +74,7 @@ fn main() -> ExitCode {
         Command::PublicApi { check } => public_api::run(check),
         Command::Ci => ci::run(),
         Command::Loadtest { args } => loadtest::run(&args),
+        Command::Postgres { command } => postgres::run(&command),
     };
     match result {
         Ok(code) => code,

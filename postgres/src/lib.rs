@@ -1,0 +1,23 @@
+//! Several Tencent Meeting (腾讯会议) receivers and senders on one PostgreSQL database.
+//!
+//! A team that ends meetings from its own service runs it as several replicas. What
+//! [`tencent-meeting`](tencent_meeting) keeps in one process, this crate keeps in the database
+//! they share.
+//!
+//! The schema is the crate's own: [`Database::connect`] creates or migrates it (versioned, under
+//! a lock, so replicas may start together). Every operation has a timeout; an unreachable
+//! database is an [`Error`] the caller sees, never a silent success.
+
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod database;
+mod error;
+mod schema;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
+
+pub use database::{DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, Database, DatabaseBuilder};
+pub use error::Error;
+pub use schema::SCHEMA_VERSION;
