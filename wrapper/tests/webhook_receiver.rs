@@ -351,3 +351,44 @@ fn raw_aes(key: &AesKey, blocks: &[u8]) -> String {
     let encryptor = cbc::Encryptor::<Aes256>::new(key.as_bytes().into(), &key.iv().into());
     base64_encode(&encryptor.encrypt_padded_vec_mut::<NoPadding>(blocks))
 }
+
+#[tokio::test]
+async fn a_storing_receiver_keeps_each_delivery_once_and_answers_a_redelivery_200() {
+    use tencent_meeting::webhook::store::MemoryEventStore;
+
+    let webhook = Webhook::new(TOKEN, Some(KEY)).expect("valid");
+    let store = MemoryEventStore::new();
+    let app = Receiver::storing(webhook.clone(), store.clone()).into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let post = |sealed: SealedDelivery| {
+        http.post(&url)
+            .headers(sealed.header_map())
+            .body(sealed.body)
+            .send()
+    };
+    for nonce in ["1", "2"] {
+        // The same delivery sealed afresh, as the platform's retry does.
+        let sealed = webhook.seal_event(&notice("7"), "1700000000123", nonce);
+        let response = post(sealed).await.expect("answered");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let other = webhook.seal_event(&notice("8"), "1700000000123", "3");
+    assert_eq!(
+        post(other).await.expect("answered").status(),
+        StatusCode::OK
+    );
+    let stored: Vec<String> = store
+        .events()
+        .iter()
+        .filter_map(|e| {
+            e.as_meeting_end()
+                .map(|end| end.meeting().meeting_id().to_string())
+        })
+        .collect();
+    assert_eq!(stored, ["7", "8"]);
+}

@@ -37,6 +37,7 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use super::config::Webhook;
 use super::event::Event;
+use super::store::EventStore;
 use super::waiter::MeetingEndWaiter;
 
 /// The largest body accepted by default (1 MiB); larger ones get 413.
@@ -68,6 +69,27 @@ where
     }
 }
 
+/// The handler of [`Receiver::storing`]: appends each delivery to an [`EventStore`], so the
+/// delivery is answered 200 only once the store kept it (a duplicate included: it was kept
+/// before), and 500 when the store failed.
+#[derive(Debug, Clone)]
+pub struct StoreHandler<S>(S);
+
+impl<S> StoreHandler<S> {
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.0
+    }
+}
+
+impl<S: EventStore> EventHandler for StoreHandler<S> {
+    type Error = S::Error;
+
+    async fn handle(&self, events: Vec<Event>) -> Result<(), S::Error> {
+        self.0.append(events).await.map(|_| ())
+    }
+}
+
 /// The receiver: a [`Webhook`], a handler, and optionally a [`MeetingEndWaiter`] to feed.
 pub struct Receiver<H> {
     webhook: Webhook,
@@ -83,6 +105,14 @@ impl<H> fmt::Debug for Receiver<H> {
             .field("waiter", &self.waiter.is_some())
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
+    }
+}
+
+impl<S: EventStore> Receiver<StoreHandler<S>> {
+    /// A receiver that appends every verified delivery to `store` (any [`EventStore`]: memory,
+    /// file, PostgreSQL) and answers 200 once the store kept it.
+    pub fn storing(webhook: Webhook, store: S) -> Self {
+        Self::new(webhook, StoreHandler(store))
     }
 }
 

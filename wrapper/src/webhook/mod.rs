@@ -26,6 +26,7 @@
 //! | typed events ([`Event`], [`MeetingEnd`]), built on the spec's generated payload types | [`event`] |
 //! | [`Webhook`]: the Token and key, `verify_and_parse`, `verify_url` | `config` |
 //! | the platform's side: sealing events and URL checks (the simulator uses it) | [`sender`] |
+//! | where acknowledged events are kept: [`store::EventStore`], [`store::EventKey`] (the one identity of an event), [`store::MemoryEventStore`] | [`store`] |
 //! | waiting for one meeting's `meeting.end` with a deadline | [`waiter`] |
 //! | the axum receiver | `axum` (feature `webhook-axum`) |
 //!
@@ -41,6 +42,7 @@ pub mod event;
 pub mod headers;
 pub mod sender;
 pub mod signature;
+pub mod store;
 pub mod url_check;
 #[cfg(test)]
 mod vectors;
