@@ -2,7 +2,11 @@
 //!
 //! A team that ends meetings from its own service runs it as several replicas. What
 //! [`tencent-meeting`](tencent_meeting) keeps in one process, this crate keeps in the database
-//! they share.
+//! they share:
+//!
+//! - **the quota** ([`PgRateLimiter`]): the service allows an app 300 requests a minute, not
+//!   each process; every sender of the app reserves its slot in one row (GCRA), so together
+//!   they stay within the quota.
 //!
 //! The schema is the crate's own: [`Database::connect`] creates or migrates it (versioned, under
 //! a lock, so replicas may start together). Every operation has a timeout; an unreachable
@@ -13,6 +17,7 @@
 
 mod database;
 mod error;
+mod quota;
 mod schema;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -20,4 +25,5 @@ pub mod testing;
 
 pub use database::{DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, Database, DatabaseBuilder};
 pub use error::Error;
+pub use quota::{DEFAULT_PATIENCE, PgRateLimiter};
 pub use schema::SCHEMA_VERSION;

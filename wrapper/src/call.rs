@@ -15,6 +15,7 @@ use crate::error::{
 use crate::instance::Instance;
 use crate::operator::Operator;
 use crate::prepared::PreparedRequest;
+use crate::rate_limit::RateLimiterError;
 use crate::response::{Answer, Failure, GeneratedError, map_error};
 use crate::retry::RetryPolicy;
 use crate::transport::{AttemptSettings, run_attempt};
@@ -274,6 +275,14 @@ pub(crate) fn final_error(
 
 type GeneratedResult<T> = Result<T, GeneratedError>;
 
+/// Why an attempt did not get its turn from the rate limiter.
+enum RateLimitWait {
+    /// The call's deadline passed while it waited.
+    DeadlinePassed,
+    /// The limiter refused (it could not tell whether the request is within the quota).
+    Refused(RateLimiterError),
+}
+
 impl Client {
     /// Runs `send` until it succeeds, fails for good, or the retry policy's attempts or the
     /// deadline are spent. Each attempt waits for the rate limiter and is signed afresh by the
@@ -300,18 +309,28 @@ impl Client {
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                if let Some(limit) = &inner.rate_limit {
+                if let Some(limiter) = &inner.rate_limiter {
                     let acquired = match budget.remaining() {
-                        Some(left) => tokio::time::timeout(left, limit.acquire()).await.is_ok(),
-                        None => {
-                            limit.acquire().await;
-                            true
-                        }
+                        Some(left) => match tokio::time::timeout(left, limiter.acquire()).await {
+                            Ok(granted) => granted.map_err(RateLimitWait::Refused),
+                            Err(_) => Err(RateLimitWait::DeadlinePassed),
+                        },
+                        None => limiter.acquire().await.map_err(RateLimitWait::Refused),
                     };
-                    if !acquired {
+                    if let Err(failed) = acquired {
+                        let error = match failed {
+                            RateLimitWait::DeadlinePassed => budget.deadline_passed().into(),
+                            // Not retried here: the limiter has waited as long as it would.
+                            RateLimitWait::Refused(e) => TransportError::new(
+                                format!("not sent: the rate limiter gave no turn: {e}"),
+                                false,
+                            )
+                            .with_source(e)
+                            .into(),
+                        };
                         return Attempted {
                             outcome: Outcome::Failed {
-                                error: budget.deadline_passed().into(),
+                                error,
                                 outcome_unknown,
                             },
                             attempts: attempt - 1,

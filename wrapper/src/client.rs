@@ -13,7 +13,7 @@ use crate::credentials::{Credentials, ProvideCredentials};
 use crate::dismiss::DismissMeeting;
 use crate::error::{Error, TransportError, ValidationError};
 use crate::lookup::GetMeeting;
-use crate::rate_limit::RateLimit;
+use crate::rate_limit::{Pacer, RateLimiter};
 use crate::retry::RetryPolicy;
 use crate::signer::RequestSigner;
 use crate::transport::Stamper;
@@ -56,7 +56,7 @@ pub(crate) struct ClientInner {
     pub api: tencent_meeting_openapi::Client,
     pub stamper: Arc<Stamper>,
     pub retry: RetryPolicy,
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
     pub timeout: Duration,
     pub deadline: Option<Duration>,
 }
@@ -115,7 +115,7 @@ pub struct ClientBuilder {
     user_agent: String,
     credentials: Option<Arc<dyn ProvideCredentials>>,
     retry: RetryPolicy,
-    rate_limit: Option<(NonZeroU32, Duration)>,
+    rate_limit: Option<Limit>,
     deadline: Option<Duration>,
     clock: Arc<dyn Clock>,
     http_client: Option<reqwest::Client>,
@@ -211,13 +211,22 @@ impl ClientBuilder {
     }
 
     /// Limits this client (and its clones) to `requests` per `window`: one request every
-    /// `window / requests`, every attempt counted, with no burst. The service counts its quota in
-    /// fixed windows, so a burst on top of the steady rate could put more than a window's share
-    /// into one window (190310); evenly spaced, no window of that length sees more than
-    /// `requests`. Pair it with [`RetryPolicy::rate_limit_window`] when the window is not a
-    /// minute (a simulator's).
+    /// `window / requests`, every attempt counted, with no burst (a [`Pacer`]). The service counts
+    /// its quota in fixed windows, so a burst on top of the steady rate could put more than a
+    /// window's share into one window (190310); evenly spaced, no window of that length sees
+    /// more than `requests`. Pair it with [`RetryPolicy::rate_limit_window`] when the window is
+    /// not a minute (a simulator's). Replaces a [`rate_limiter`](Self::rate_limiter) set before.
     pub fn rate_limit_per(mut self, requests: NonZeroU32, window: Duration) -> Self {
-        self.rate_limit = Some((requests, window));
+        self.rate_limit = Some(Limit::Pace(requests, window));
+        self
+    }
+
+    /// Waits on `limiter` before every attempt (look-ups and retries too): a [`Pacer`] shared
+    /// with other clients, or a limiter shared with other processes, such as
+    /// `tencent-meeting-postgres`'s, since the service's quota is per app. Replaces a
+    /// [`rate_limit`](Self::rate_limit) set before.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limit = Some(Limit::Shared(limiter));
         self
     }
 
@@ -242,7 +251,9 @@ impl ClientBuilder {
         if self.deadline.is_some_and(|d| d.is_zero()) {
             return Err(ValidationError::new("deadline", "must be greater than zero").into());
         }
-        if self.rate_limit.is_some_and(|(_, window)| window.is_zero()) {
+        if let Some(Limit::Pace(_, window)) = &self.rate_limit
+            && window.is_zero()
+        {
             return Err(
                 ValidationError::new("rate_limit", "the window must be greater than zero").into(),
             );
@@ -272,14 +283,26 @@ impl ClientBuilder {
                 api,
                 stamper,
                 retry: self.retry,
-                rate_limit: self
-                    .rate_limit
-                    .map(|(requests, window)| RateLimit::per(requests, window)),
+                rate_limiter: self.rate_limit.map(|limit| match limit {
+                    Limit::Pace(requests, window) => {
+                        Arc::new(Pacer::per(requests, window)) as Arc<dyn RateLimiter>
+                    }
+                    Limit::Shared(limiter) => limiter,
+                }),
                 timeout: self.timeout,
                 deadline: self.deadline,
             }),
         })
     }
+}
+
+/// The rate limit a builder was given.
+#[derive(Debug)]
+enum Limit {
+    /// `rate_limit_per`: a [`Pacer`] of the client's own, made by `build`.
+    Pace(NonZeroU32, Duration),
+    /// `rate_limiter`.
+    Shared(Arc<dyn RateLimiter>),
 }
 
 /// Accepts `https://host[:port][/stem]`, or `http://` on a loopback host; returns it without a

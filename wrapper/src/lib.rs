@@ -101,6 +101,7 @@ pub use kind::MeetingKind;
 pub use lookup::{GetMeeting, Meeting};
 pub use operator::Operator;
 pub use prepared::{PreparedHeader, PreparedRequest};
+pub use rate_limit::{Pacer, RateLimiter, RateLimiterError};
 pub use retry::RetryPolicy;
 pub use signer::RequestSigner;
 pub use status::MeetingStatus;

@@ -1,13 +1,95 @@
-//! The optional client-side rate limit, shared by a client and its clones: requests evenly
-//! spaced on a fixed schedule.
+//! Client-side rate limiting: the [`RateLimiter`] trait every request waits on, and [`Pacer`],
+//! the in-process implementation (requests evenly spaced on a fixed schedule, shared by a client
+//! and its clones). A limiter shared by several processes (the service's quota is per app, not
+//! per process) implements the same trait: `tencent-meeting-postgres` has one.
 
+use std::fmt;
+use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// `requests` per `window`, evenly spaced: one request every `window / requests`, with no burst.
+/// Decides when each request may leave. A [`Client`](crate::Client) with a limiter
+/// ([`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter)) waits on
+/// [`acquire`](Self::acquire) before every attempt (look-ups and retries too), and sends only
+/// once it returned `Ok`.
+///
+/// **Fail safe.** A limiter that cannot tell whether a request is within the quota (its shared
+/// state is unreachable) keeps waiting or returns an error; it never lets a request through on
+/// a guess. An error ends the call with an [`Error::Transport`](crate::Error::Transport) that
+/// says nothing was sent; a caller that stops waiting (a deadline, a dropped future) gives up
+/// its turn, which only makes later requests safer.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use tencent_meeting::{RateLimiter, RateLimiterError};
+///
+/// /// Lets every request through: for a test against a server without a quota.
+/// #[derive(Debug)]
+/// struct Unlimited;
+///
+/// impl RateLimiter for Unlimited {
+///     fn acquire(&self) -> Pin<Box<dyn Future<Output = Result<(), RateLimiterError>> + Send + '_>> {
+///         Box::pin(async { Ok(()) })
+///     }
+/// }
+/// ```
+pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
+    /// Waits until one more request may be sent, and counts it as sent.
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = Result<(), RateLimiterError>> + Send + '_>>;
+}
+
+/// A [`RateLimiter`] could not grant a request its turn (it could not reach the state it
+/// shares with other senders, say): the request was not sent.
+#[derive(Debug)]
+pub struct RateLimiterError {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl RateLimiterError {
+    /// A failure described by `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same, with the error that caused it.
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// What failed, in words.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for RateLimiterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RateLimiterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// `requests` per `window`, evenly spaced: one request every `window / requests`, with no
+/// burst, in this process. [`ClientBuilder::rate_limit_per`](crate::ClientBuilder::rate_limit_per)
+/// makes one; build one yourself to share it between clients of one app.
 ///
 /// No burst, because the service counts its quota in fixed windows (300 a minute): a burst on
 /// top of the steady rate can put more than a window's share into one window and draw 190310.
@@ -19,37 +101,44 @@ use tokio::time::Instant;
 /// when a waiter wakes instead, so every late wake-up (timer ticks are a millisecond) pushes all
 /// later requests back; over a long batch that adds up to a measurable share of its time. Here
 /// a late wake-up delays only its own request.
-#[derive(Clone, Debug)]
-pub(crate) struct RateLimit(Arc<Schedule>);
-
 #[derive(Debug)]
-struct Schedule {
+pub struct Pacer {
     period: Duration,
     /// The first slot not yet reserved.
     next: Mutex<Option<Instant>>,
 }
 
-impl RateLimit {
+impl Pacer {
+    /// `requests` per `window`, evenly spaced. A zero window is taken as one nanosecond.
     pub fn per(requests: NonZeroU32, window: Duration) -> Self {
-        Self(Arc::new(Schedule {
+        Self {
             period: window / requests.get(),
             next: Mutex::new(None),
-        }))
+        }
     }
 
-    /// Reserves the next slot and waits for it. A caller that stops waiting gives its slot up
-    /// unused, which only makes later requests safer.
-    pub async fn acquire(&self) {
-        let slot = self.reserve(Instant::now());
-        tokio::time::sleep_until(slot).await;
+    /// The time between two requests: `window / requests`.
+    pub fn period(&self) -> Duration {
+        self.period
     }
 
     /// The slot for a request that asks at `now`.
     fn reserve(&self, now: Instant) -> Instant {
-        let mut next = self.0.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
         let slot = next.map_or(now, |next| next.max(now));
-        *next = Some(slot + self.0.period);
+        *next = Some(slot + self.period);
         slot
+    }
+}
+
+impl RateLimiter for Pacer {
+    /// Reserves the next slot and waits for it. Never fails.
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = Result<(), RateLimiterError>> + Send + '_>> {
+        let slot = self.reserve(Instant::now());
+        Box::pin(async move {
+            tokio::time::sleep_until(slot).await;
+            Ok(())
+        })
     }
 }
 
@@ -60,7 +149,7 @@ mod tests {
     #[test]
     fn spaces_requests_evenly_from_when_they_ask() {
         // 120 a minute: one every 500 ms, and never two at once.
-        let limit = RateLimit::per(
+        let limit = Pacer::per(
             NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
             Duration::from_secs(60),
         );

@@ -1,16 +1,19 @@
 //! What users plug in and set per call, seen on a real socket: their own `reqwest::Client`,
 //! refreshed credentials, the header spelling on the wire, deadlines, per-call settings, the
-//! signing hook for the generated client, and one tracing event per attempt.
+//! signing hook for the generated client, one tracing event per attempt, and a rate limiter of
+//! their own.
 
 mod common;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use common::scripted::{Scripted, Step};
 use tencent_meeting::signing::{SigningParams, verify};
 use tencent_meeting::{
-    Client, Credentials, Error, Instance, Operator, RequestSigner, RetryPolicy, SharedCredentials,
+    Client, Credentials, Error, Instance, Operator, RateLimiter, RateLimiterError, RequestSigner,
+    RetryPolicy, SharedCredentials,
 };
 
 const SECRET_KEY: &str = "secret";
@@ -148,6 +151,64 @@ async fn a_deadline_too_near_for_the_next_retry_ends_the_call_with_the_last_answ
         "{e:?}"
     );
     assert_eq!(server.requests().len(), 1);
+}
+
+/// Grants `grants` turns, counting every request for one, then refuses.
+#[derive(Debug)]
+struct Turns {
+    grants: usize,
+    asked: Mutex<usize>,
+}
+
+impl RateLimiter for Turns {
+    fn acquire(
+        &self,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), RateLimiterError>> + Send + '_>> {
+        let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+        *asked += 1;
+        let granted = *asked <= self.grants;
+        Box::pin(async move {
+            if granted {
+                Ok(())
+            } else {
+                Err(RateLimiterError::new("the shared quota is unreachable"))
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limiter_of_ones_own_is_asked_before_every_attempt_and_a_refusal_sends_nothing() {
+    let server = Scripted::start(vec![Step::error(960000), Step::answer(200, "")]).await;
+    let turns = Arc::new(Turns {
+        grants: 2,
+        asked: Mutex::new(0),
+    });
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .retry(RetryPolicy::default().base_delay(Duration::from_millis(1)))
+        .rate_limiter(turns.clone())
+        .build()
+        .expect("client");
+    // A retried call asks once per attempt.
+    dismiss(&client)
+        .send()
+        .await
+        .expect("dismissed on the retry");
+    assert_eq!(*turns.asked.lock().expect("lock"), 2);
+    assert_eq!(server.requests().len(), 2);
+    // Refused: the call fails at once, says nothing was sent, and nothing was.
+    let e = dismiss(&client).send().await.expect_err("refused");
+    match &e {
+        Error::Transport(t) => {
+            assert!(!t.maybe_sent() && !e.maybe_applied(), "{e:?}");
+            assert!(t.message().contains("shared quota is unreachable"), "{t}");
+        }
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert_eq!(*turns.asked.lock().expect("lock"), 3, "not retried");
+    assert_eq!(server.requests().len(), 2, "nothing sent");
 }
 
 #[tokio::test]
