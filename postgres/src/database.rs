@@ -81,6 +81,11 @@ impl Database {
             .unwrap_or(Err(Error::Timeout(self.timeout)))
     }
 
+    /// The connection settings (for a connection outside the pool).
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
+        &self.config
+    }
+
     /// The limit on one database operation.
     pub fn timeout(&self) -> Duration {
         self.timeout

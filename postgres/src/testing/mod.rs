@@ -70,6 +70,12 @@ impl TestDatabase {
         &self.url
     }
 
+    /// The URL of the server's database the test database was created from (to administer
+    /// the test database from outside it).
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
+
     /// The database's name.
     pub fn name(&self) -> &str {
         &self.name
