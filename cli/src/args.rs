@@ -209,11 +209,30 @@ pub struct DismissArgs {
     #[arg(long, value_name = "N|off", default_value = "300", value_parser = parse_limit)]
     pub rate_limit: Limit,
 
-    /// Wait for each dismissed meeting's `meeting.end` event (webhook) at --listen, and report
-    /// it confirmed, or not confirmed within --wait. Token and key from
-    /// $TENCENT_MEETING_WEBHOOK_TOKEN and $TENCENT_MEETING_WEBHOOK_AES_KEY, as `events listen`.
-    #[arg(long, requires = "listen", conflicts_with = "dry_run")]
+    /// Wait for each dismissed meeting's `meeting.end` event (webhook), received at --listen or
+    /// stored by your receivers in --events-from, and report it confirmed, or not confirmed
+    /// within --wait. With --listen: Token and key from $TENCENT_MEETING_WEBHOOK_TOKEN and
+    /// $TENCENT_MEETING_WEBHOOK_AES_KEY, as `events listen`.
+    #[arg(long, conflicts_with = "dry_run")]
     pub confirm_by_event: bool,
+
+    /// With --confirm-by-event: take the events from this PostgreSQL database, where any
+    /// number of `events listen --store postgres://…` replicas store them, instead of
+    /// listening here. The password from $PGPASSWORD (a URL on the command line shows in `ps`).
+    #[arg(long, value_name = "postgres://…", conflicts_with = "listen")]
+    pub events_from: Option<String>,
+
+    /// Share the quota with every process that sends with the same app's credentials, through
+    /// this PostgreSQL database: --rate-limit is then the app's total, not this process's. The
+    /// password from $PGPASSWORD.
+    #[arg(long, value_name = "postgres://…", conflicts_with = "dry_run")]
+    pub quota_from: Option<String>,
+
+    /// With --quota-from: the name of the app's shared quota [default: $TENCENT_MEETING_APP_ID,
+    /// with /$TENCENT_MEETING_SDK_ID when set]. Required with OAuth2.0 credentials (name the
+    /// app the token was issued to).
+    #[arg(long, value_name = "NAME", requires = "quota_from")]
+    pub quota_key: Option<String>,
 
     /// With --confirm-by-event: the address the event subscription's URL reaches, e.g.
     /// 0.0.0.0:8080.
@@ -254,7 +273,9 @@ mid-batch (the calls in flight were finished); 6 with --confirm-by-event, a dism
 but its meeting.end was not seen within --wait; 130 interrupted (SIGINT or SIGTERM).
 
 With --confirm-by-event: TENCENT_MEETING_WEBHOOK_TOKEN and TENCENT_MEETING_WEBHOOK_AES_KEY (unset:
-plain mode), the event subscription's Token and EncodingAESKey.";
+plain mode), the event subscription's Token and EncodingAESKey.
+
+With --events-from or --quota-from: PGPASSWORD, the database password when the URL has none.";
 
 impl DismissArgs {
     /// Refuses flags that would be ignored, with the flags' names.
@@ -267,6 +288,23 @@ impl DismissArgs {
         }
         if self.listen.is_some() && !self.confirm_by_event {
             return Err("--listen applies only with --confirm-by-event".to_string());
+        }
+        if self.events_from.is_some() && !self.confirm_by_event {
+            return Err("--events-from applies only with --confirm-by-event".to_string());
+        }
+        if self.confirm_by_event && self.listen.is_none() && self.events_from.is_none() {
+            return Err(
+                "--confirm-by-event needs where the events come from: --listen ADDR (a receiver \
+                 of its own) or --events-from postgres://… (what your receivers store)"
+                    .to_string(),
+            );
+        }
+        if self.quota_from.is_some() && self.rate_limit.0.unwrap_or(0) == 0 {
+            return Err(
+                "--quota-from shares --rate-limit among processes: give --rate-limit the app's \
+                 total (not off)"
+                    .to_string(),
+            );
         }
         if self.concurrency.is_some() && self.from.is_none() {
             return Err(

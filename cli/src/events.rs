@@ -8,15 +8,18 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tencent_meeting::webhook::axum::Receiver;
+use tencent_meeting::webhook::store::{self, EventStore as _};
 use tencent_meeting::webhook::{Event, Webhook};
+use tencent_meeting_postgres::PgEventStore;
 
 use crate::event_store::{Appended, EventStore};
 use crate::outcome::Exit;
+use crate::shared_db;
 
 /// The variable holding the subscription's Token.
 pub const TOKEN_VAR: &str = "TENCENT_MEETING_WEBHOOK_TOKEN";
@@ -36,7 +39,7 @@ pub enum EventsCommand {
     /// Receive events at ADDR: answer the URL check, verify each delivery, store it durably in
     /// --store (dropping duplicates), print it as a JSON line, then answer 200. Token and key
     /// from $TENCENT_MEETING_WEBHOOK_TOKEN and $TENCENT_MEETING_WEBHOOK_AES_KEY (unset: plain
-    /// mode).
+    /// mode); with --store postgres://…, the password from $PGPASSWORD.
     Listen(ListenArgs),
 }
 
@@ -46,8 +49,10 @@ pub struct ListenArgs {
     /// The address to listen on, e.g. 0.0.0.0:8080 (port 0: any free port).
     #[arg(long)]
     pub addr: SocketAddr,
-    /// The event log: an append-only file of JSON lines, created if missing.
-    #[arg(long, value_name = "PATH")]
+    /// Where events are kept: an append-only file of JSON lines, created if missing (one
+    /// receiver), or a PostgreSQL database, postgres://user@host/dbname, shared by any number
+    /// of receivers (a redelivery to another replica is stored once).
+    #[arg(long, value_name = "PATH|postgres://…")]
     pub store: PathBuf,
     /// The URL path the subscription points at.
     #[arg(long, default_value = "/")]
@@ -89,20 +94,13 @@ async fn listen(args: ListenArgs) -> Exit {
         eprintln!("error: --path must start with `/`, got {:?}", args.path);
         return Exit::Usage;
     }
-    let (store, opened) = match EventStore::open(&args.store) {
+    let (store, stored) = match Store::open(&args.store).await {
         Ok(opened) => opened,
-        Err(e) => {
-            eprintln!("error: the store {}: {e}", args.store.display());
-            return Exit::Usage;
+        Err((exit, message)) => {
+            eprintln!("error: {message}");
+            return exit;
         }
     };
-    if opened.torn_bytes > 0 {
-        eprintln!(
-            "note: cut {} bytes of an unacknowledged write off the end of {}",
-            opened.torn_bytes,
-            store.path().display()
-        );
-    }
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -120,10 +118,8 @@ async fn listen(args: ListenArgs) -> Exit {
     };
     // Scripts read the URL from the first line on stderr; stdout carries only events.
     eprintln!(
-        "listening on http://{addr}{path} ({mode} mode); storing to {store} ({n} deliveries already stored)",
+        "listening on http://{addr}{path} ({mode} mode); storing to {stored}",
         path = args.path,
-        store = store.path().display(),
-        n = opened.deliveries,
     );
     let receiver = Receiver::new(webhook, move |events: Vec<Event>| {
         let store = store.clone();
@@ -144,11 +140,66 @@ async fn listen(args: ListenArgs) -> Exit {
     }
 }
 
+/// Where `events listen` keeps what it acknowledges.
+#[derive(Clone)]
+enum Store {
+    /// `--store PATH`: this receiver's own file.
+    File(EventStore),
+    /// `--store postgres://…`: the database all replicas share.
+    Postgres(PgEventStore),
+}
+
+impl Store {
+    /// Opens the file or connects to the database; also says, for the first line, what it is.
+    async fn open(store: &Path) -> Result<(Store, String), (Exit, String)> {
+        if let Some(url) = store.to_str().filter(|s| shared_db::is_url(s)) {
+            let db = shared_db::connect("--store", url)
+                .await
+                .map_err(|e| (Exit::Transport, e))?;
+            return Ok((
+                Store::Postgres(PgEventStore::new(&db)),
+                "the PostgreSQL database of --store, shared with any other receiver".to_string(),
+            ));
+        }
+        let (file, opened) = EventStore::open(store)
+            .map_err(|e| (Exit::Usage, format!("the store {}: {e}", store.display())))?;
+        if opened.torn_bytes > 0 {
+            eprintln!(
+                "note: cut {} bytes of an unacknowledged write off the end of {}",
+                opened.torn_bytes,
+                file.path().display()
+            );
+        }
+        let what = format!(
+            "{} ({} deliveries already stored)",
+            file.path().display(),
+            opened.deliveries
+        );
+        Ok((Store::File(file), what))
+    }
+
+    /// Stores the delivery's events not stored yet; returns them (none: a duplicate).
+    async fn append(&self, events: Vec<Event>) -> Result<Vec<Event>, String> {
+        match self {
+            Store::File(file) => match file.append(events).await {
+                Ok(Appended::New(events)) => Ok(events),
+                Ok(Appended::Duplicate) => Ok(Vec::new()),
+                Err(e) => Err(e.to_string()),
+            },
+            Store::Postgres(db) => match db.append(events).await {
+                Ok(store::Appended::New(events)) => Ok(events),
+                Ok(store::Appended::Duplicate) => Ok(Vec::new()),
+                Err(e) => Err(e.to_string()),
+            },
+        }
+    }
+}
+
 /// Stores the delivery, then prints its new events: stdout never shows an event the store may
 /// lose. A duplicate is acknowledged again without a line.
-async fn store_and_print(store: &EventStore, events: Vec<Event>) -> std::io::Result<()> {
+async fn store_and_print(store: &Store, events: Vec<Event>) -> Result<(), String> {
     match store.append(events).await {
-        Ok(Appended::New(events)) => {
+        Ok(events) if !events.is_empty() => {
             let mut out = std::io::stdout().lock();
             for event in &events {
                 let printed = serde_json::to_writer(&mut out, event)
@@ -162,7 +213,7 @@ async fn store_and_print(store: &EventStore, events: Vec<Event>) -> std::io::Res
             let _ = out.flush();
             Ok(())
         }
-        Ok(Appended::Duplicate) => {
+        Ok(_) => {
             tracing::info!("duplicate delivery acknowledged again, not stored twice");
             Ok(())
         }

@@ -13,6 +13,7 @@ mod dismiss;
 mod event_store;
 mod events;
 mod outcome;
+mod shared_db;
 mod sign;
 mod sim;
 

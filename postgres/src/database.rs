@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
@@ -25,7 +26,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 8;
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
-    config: tokio_postgres::Config,
+    config: Arc<tokio_postgres::Config>,
     timeout: Duration,
 }
 
@@ -41,11 +42,22 @@ impl std::fmt::Debug for Database {
 }
 
 /// Configures a [`Database`] before connecting.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DatabaseBuilder {
     url: String,
+    password: Option<String>,
     timeout: Duration,
     max_connections: usize,
+}
+
+impl std::fmt::Debug for DatabaseBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the URL nor the password.
+        f.debug_struct("DatabaseBuilder")
+            .field("timeout", &self.timeout)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Database {
@@ -61,6 +73,7 @@ impl Database {
     pub fn builder(url: impl Into<String>) -> DatabaseBuilder {
         DatabaseBuilder {
             url: url.into(),
+            password: None,
             timeout: DEFAULT_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
@@ -100,6 +113,13 @@ impl DatabaseBuilder {
         self
     }
 
+    /// The password, when the URL has none: kept out of the URL, which a command line shows
+    /// to every user of the machine (`ps`). A URL's own password wins.
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
     /// How many connections the pool keeps at most (default 8).
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = max.max(1);
@@ -109,6 +129,11 @@ impl DatabaseBuilder {
     /// Connects, and migrates the schema to this build's version.
     pub async fn connect(self) -> Result<Database, Error> {
         let mut config = tokio_postgres::Config::from_str(&self.url).map_err(Error::Url)?;
+        if let Some(password) = &self.password
+            && config.get_password().is_none()
+        {
+            config.password(password);
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(self.timeout);
         }
@@ -134,7 +159,7 @@ impl DatabaseBuilder {
             .map_err(|e| Error::unavailable(format!("could not build the pool: {e}")))?;
         let db = Database {
             pool,
-            config,
+            config: Arc::new(config),
             timeout: self.timeout,
         };
         let mut client = db.client().await?;

@@ -2,10 +2,11 @@
 //! earlier run left its outcome in doubt, and by the journal's "sending" line.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tencent_meeting::{Client, DEFAULT_BASE_URL, DismissMeeting, Error, RetryPolicy};
+use tencent_meeting::{Client, DEFAULT_BASE_URL, DismissMeeting, Error, RateLimiter, RetryPolicy};
 
 use crate::args::DismissArgs;
 use crate::credentials;
@@ -18,7 +19,7 @@ use crate::dismiss::terms;
 /// How much slower than the quota requests are spaced: the service counts fixed windows, and a
 /// request the scheduler delays after its turn could otherwise land in the same window as the
 /// one a quota's worth later. 2 % of a minute is 1.2 s of slack, and costs 2 % of throughput.
-const PACING_MARGIN: f64 = 0.02;
+pub const PACING_MARGIN: f64 = 0.02;
 
 /// What every call of a run shares.
 pub struct Calls<'a> {
@@ -29,11 +30,13 @@ pub struct Calls<'a> {
 }
 
 impl<'a> Calls<'a> {
-    /// The client the flags and environment describe; an error names the flag or variable.
+    /// The client the flags and environment describe, paced by `shared_quota` when given (see
+    /// `quota.rs`) or else by --rate-limit alone; an error names the flag or variable.
     pub fn new(
         args: &'a DismissArgs,
         journal: Option<Journal>,
         confirmer: Option<Confirmer>,
+        shared_quota: Option<Arc<dyn RateLimiter>>,
     ) -> Result<Self, String> {
         let window = Duration::from_secs(args.rate_limit_window);
         let mut builder = Client::builder()
@@ -49,7 +52,9 @@ impl<'a> Calls<'a> {
                     .max_attempts(args.attempts)
                     .rate_limit_window(window),
             );
-        if let Some(requests) = args.rate_limit.0.and_then(NonZeroU32::new) {
+        if let Some(quota) = shared_quota {
+            builder = builder.rate_limiter(quota);
+        } else if let Some(requests) = args.rate_limit.0.and_then(NonZeroU32::new) {
             builder = builder.rate_limit_per(requests, window.mul_f64(1.0 + PACING_MARGIN));
         }
         let client = builder.build().map_err(|e| terms::error_text(&e))?;

@@ -1,5 +1,6 @@
-//! `--confirm-by-event`: a receiver of the service's events, run in process for the length of
-//! the dismiss run, feeding a waiter that each call watches before it sends its dismiss.
+//! `--confirm-by-event`: a waiter that each call watches before it sends its dismiss, fed by a
+//! receiver of the service's events run in process for the length of the dismiss run
+//! (`--listen`), or by what the team's receivers store in PostgreSQL (`--events-from`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,22 +9,51 @@ use tencent_meeting::webhook::axum::Receiver;
 use tencent_meeting::webhook::{
     Event, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch, Webhook,
 };
+use tencent_meeting_postgres::{Database, PgEventFeed};
 use tokio::task::JoinHandle;
 
 use crate::args::DismissArgs;
 use crate::events::webhook_from_env;
 
-/// The in-process receiver and the waiter it feeds.
+/// The waiter, and what feeds it.
 pub struct Confirmer {
     waiter: MeetingEndWaiter,
     wait: Duration,
-    server: JoinHandle<()>,
+    feeder: Feeder,
+}
+
+/// What feeds the waiter; it stops when dropped.
+enum Feeder {
+    /// `--listen`: the receiver's server task.
+    Receiver(JoinHandle<()>),
+    /// `--events-from`: the database's feed.
+    Database(#[allow(dead_code)] PgEventFeed), // held for its Drop
 }
 
 impl Confirmer {
-    /// Listens at `--listen` on `--listen-path` when `--confirm-by-event` is given.
-    pub async fn start(args: &DismissArgs) -> Result<Option<Self>, String> {
-        let (true, Some(addr)) = (args.confirm_by_event, args.listen) else {
+    /// With `--confirm-by-event`: listens at `--listen` on `--listen-path`, or follows what is
+    /// stored in `events_db` (`--events-from`, connected). Returns once events are being
+    /// received or followed.
+    pub async fn start(
+        args: &DismissArgs,
+        events_db: Option<Database>,
+    ) -> Result<Option<Self>, String> {
+        if !args.confirm_by_event {
+            return Ok(None);
+        }
+        if let Some(db) = events_db {
+            let waiter = MeetingEndWaiter::new();
+            let feed = PgEventFeed::start(&db, waiter.clone())
+                .await
+                .map_err(|e| format!("--events-from: {e}"))?;
+            eprintln!("following the meeting.end events stored in the --events-from database");
+            return Ok(Some(Self {
+                waiter,
+                wait: Duration::from_secs_f64(args.wait),
+                feeder: Feeder::Database(feed),
+            }));
+        }
+        let Some(addr) = args.listen else {
             return Ok(None);
         };
         if !args.listen_path.starts_with('/') {
@@ -47,7 +77,7 @@ impl Confirmer {
         Ok(Some(Self {
             waiter,
             wait: Duration::from_secs_f64(args.wait),
-            server,
+            feeder: Feeder::Receiver(server),
         }))
     }
 
@@ -84,6 +114,8 @@ pub fn serve_receiver(
 
 impl Drop for Confirmer {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Feeder::Receiver(server) = &self.feeder {
+            server.abort();
+        }
     }
 }

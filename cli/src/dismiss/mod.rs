@@ -8,6 +8,7 @@ mod id_map;
 mod journal;
 mod outcome;
 mod pipeline;
+mod quota;
 pub mod render;
 mod report;
 mod signals;
@@ -18,6 +19,7 @@ use std::io::IsTerminal as _;
 
 use crate::args::DismissArgs;
 use crate::outcome::Exit;
+use crate::shared_db;
 
 use self::call::Calls;
 use self::confirm::Confirmer;
@@ -50,11 +52,30 @@ pub async fn run(args: DismissArgs) -> Exit {
         },
         None => (None, History::default()),
     };
-    let confirmer = match Confirmer::start(&args).await {
+    // The shared database first: one that cannot be reached stops the run before anything
+    // is sent, as a transport failure.
+    let events_db = match &args.events_from {
+        Some(url) => match shared_db::connect("--events-from", url).await {
+            Ok(db) => Some(db),
+            Err(message) => {
+                eprintln!("error: {message} (nothing was sent)");
+                return Exit::Transport;
+            }
+        },
+        None => None,
+    };
+    let confirmer = match Confirmer::start(&args, events_db).await {
         Ok(confirmer) => confirmer,
         Err(message) => return usage(message),
     };
-    let calls = match Calls::new(&args, journal, confirmer) {
+    let shared_quota = match quota::connect(&args).await {
+        Ok(quota) => quota,
+        Err(message) => {
+            eprintln!("error: {message} (nothing was sent)");
+            return Exit::Transport;
+        }
+    };
+    let calls = match Calls::new(&args, journal, confirmer, shared_quota) {
         Ok(calls) => calls,
         Err(message) => return usage(message),
     };
