@@ -37,3 +37,8 @@ pub use feed::{CATCH_UP_MARGIN, PgEventFeed};
 pub use quota::{DEFAULT_PATIENCE, PgRateLimiter};
 pub use schema::SCHEMA_VERSION;
 pub use store::{PgEventStore, StoredEvent};
+
+/// The README (the crate's page on crates.io): its examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

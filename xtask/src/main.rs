@@ -48,6 +48,10 @@ enum Command {
     /// names it, and it is stopped and removed when the command ends (e.g. `cargo xtask postgres
     /// -- cargo nextest run -p tencent-meeting-postgres`).
     Postgres {
+        /// Start it with `fsync` on, as a production server runs (for benchmarks; the tests'
+        /// cluster runs without, which loses nothing unless the machine itself crashes).
+        #[arg(long)]
+        fsync: bool,
         /// The command and its arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<std::ffi::OsString>,
@@ -74,7 +78,7 @@ fn main() -> ExitCode {
         Command::PublicApi { check } => public_api::run(check),
         Command::Ci => ci::run(),
         Command::Loadtest { args } => loadtest::run(&args),
-        Command::Postgres { command } => postgres::run(&command),
+        Command::Postgres { fsync, command } => postgres::run(fsync, &command),
     };
     match result {
         Ok(code) => code,

@@ -46,13 +46,15 @@ pub fn for_tests(on_ci: bool) -> Result<Option<(String, Option<Cluster>)>> {
     }
 }
 
-/// `cargo xtask postgres -- COMMAND…`: runs the command with [`DATABASE_URL_VAR`] naming a
-/// throwaway cluster, stopped and removed when the command ends.
-pub fn run(command: &[OsString]) -> Result<ExitCode> {
+/// `cargo xtask postgres [--fsync] -- COMMAND…`: runs the command with [`DATABASE_URL_VAR`]
+/// naming a throwaway cluster, stopped and removed when the command ends; `fsync` on when
+/// `durable` (benchmarks), off otherwise (tests).
+pub fn run(durable: bool, command: &[OsString]) -> Result<ExitCode> {
     let Some((program, args)) = command.split_first() else {
-        bail!("usage: cargo xtask postgres -- COMMAND [ARGS…]");
+        bail!("usage: cargo xtask postgres [--fsync] -- COMMAND [ARGS…]");
     };
-    let cluster = Cluster::start().context("starting a throwaway PostgreSQL cluster")?;
+    let cluster =
+        Cluster::start_with_fsync(durable).context("starting a throwaway PostgreSQL cluster")?;
     eprintln!("==> PostgreSQL: {DATABASE_URL_VAR}={}", cluster.url());
     let status = Command::new(program)
         .args(args)

@@ -47,6 +47,8 @@ pub struct Cluster {
     port: u16,
     /// The user and group the server runs as, when not the current ones.
     run_as: Option<(u32, u32)>,
+    /// Whether the server syncs its writes to disk (`fsync`).
+    durable: bool,
     server: Option<Child>,
 }
 
@@ -56,6 +58,12 @@ impl Cluster {
     /// cluster does not outlive this machine's uptime, and a server crash (a process's) loses
     /// nothing without it, since committed data is written to the operating system at commit.
     pub fn start() -> io::Result<Cluster> {
+        Self::start_with_fsync(false)
+    }
+
+    /// [`Cluster::start`], with `fsync` on when `durable`, as a production server runs: for
+    /// benchmarks, whose figures must include what a commit costs.
+    pub fn start_with_fsync(durable: bool) -> io::Result<Cluster> {
         let bin = find_bin_dir()?;
         let root = make_temp_dir()?;
         let run_as = if fs::metadata(&root)?.uid() == 0 {
@@ -70,6 +78,7 @@ impl Cluster {
             bin,
             port: 0,
             run_as,
+            durable,
             server: None,
         };
         let data = cluster.data_dir();
@@ -195,7 +204,13 @@ impl Cluster {
             .arg("listen_addresses=127.0.0.1")
             .arg("-c")
             .arg(format!("unix_socket_directories={}", self.root.display()))
-            .args(["-c", "fsync=off", "-c", "max_connections=200"])
+            .arg("-c")
+            .arg(if self.durable {
+                "fsync=on"
+            } else {
+                "fsync=off"
+            })
+            .args(["-c", "max_connections=200"])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
