@@ -52,8 +52,10 @@ pub struct SimArgs {
     /// The SecretId the simulator accepts [default: the demo value].
     #[arg(long)]
     pub secret_id: Option<String>,
-    /// The SecretKey requests must be signed with [default: the demo value].
-    #[arg(long)]
+    /// The SecretKey requests must be signed with [default: the demo value]. Prefer
+    /// $TENCENT_MEETING_SIM_SECRET_KEY: a value on the command line shows in `ps` and in shell
+    /// history. A key given either way is not printed in the banner.
+    #[arg(long, env = "TENCENT_MEETING_SIM_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
     /// An OAuth2.0 access token and the open id it belongs to, as TOKEN=OPEN_ID (repeatable;
     /// default: the demo token).
@@ -66,9 +68,9 @@ pub struct SimArgs {
     /// the next window (0 or off: no limit). The service allows 300 a minute.
     #[arg(long, value_name = "N|off", default_value = "300", value_parser = parse_limit)]
     pub rate_limit: Limit,
-    /// The window --rate-limit counts in, in seconds. The service counts per minute; a few
-    /// seconds let a test watch a client pace itself quickly.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    /// The window --rate-limit counts in, in seconds, from 1 to 86400 (a day). The service
+    /// counts per minute; a few seconds let a test watch a client pace itself quickly.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=tencent_meeting_sim::MAX_WINDOW_SECS))]
     pub rate_limit_window: u64,
     /// Requests each application may send per day (from midnight UTC+8), then 190311 (0 or
     /// off: no limit). The service allows 200000.
@@ -113,7 +115,7 @@ fn parse_token(s: &str) -> Result<(String, String), String> {
 #[derive(Args, Debug)]
 #[command(
     group = clap::ArgGroup::new("target").required(true).args(["meeting_id", "from"]),
-    after_help = DISMISS_ENVIRONMENT,
+    after_help = dismiss_after_help(),
 )]
 pub struct DismissArgs {
     /// The meeting ID (for a recurring meeting, the master meeting ID).
@@ -204,8 +206,11 @@ pub struct DismissArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: Option<u32>,
 
-    /// Requests per --rate-limit-window (look-ups and retries count), evenly spaced; 0 or off:
-    /// no limit. The service allows 300 a minute per application.
+    /// Requests per --rate-limit-window, evenly spaced; 0 or off: no limit. The service allows
+    /// 300 a minute per application and counts every request, so every request takes a slot:
+    /// look-ups and retries too. The first goes at once; with --lookup (or an ID in doubt in
+    /// the journal) the dismiss follows its look-up one slot later: about 200 ms at 300 a
+    /// minute (spaced 2 % wider than the quota).
     #[arg(long, value_name = "N|off", default_value = "300", value_parser = parse_limit)]
     pub rate_limit: Limit,
 
@@ -265,17 +270,18 @@ Environment:
                                  OAuth2.0 credentials instead (not both sets)
   TENCENT_MEETING_BASE_URL       the service's base URL (as --base-url)
 
-Exit codes: 0 every meeting ended (dismissed now, already ended, or done in the journal);
-1 the service refused one; 2 bad usage or input (nothing sent for it); 3 could not reach the
-service (nothing applied); 4 an outcome is unknown (the meeting may have ended: run again with
-the same --journal, or look it up with --lookup); 5 the input, the journal or stdout failed
-mid-batch (the calls in flight were finished); 6 with --confirm-by-event, a dismiss went through
-but its meeting.end was not seen within --wait; 130 interrupted (SIGINT or SIGTERM).
-
 With --confirm-by-event: TENCENT_MEETING_WEBHOOK_TOKEN and TENCENT_MEETING_WEBHOOK_AES_KEY (unset:
 plain mode), the event subscription's Token and EncodingAESKey.
 
 With --events-from or --quota-from: PGPASSWORD, the database password when the URL has none.";
+
+/// `dismiss --help`'s last part: the environment, then the exit codes.
+fn dismiss_after_help() -> String {
+    format!(
+        "{DISMISS_ENVIRONMENT}\n\n{}",
+        crate::outcome::Exit::help_text()
+    )
+}
 
 impl DismissArgs {
     /// Refuses flags that would be ignored, with the flags' names.

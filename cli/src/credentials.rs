@@ -2,7 +2,7 @@
 
 use std::env;
 
-use tencent_meeting::{Credentials, Error};
+use tencent_meeting::{ConfigError, Credentials};
 
 /// The enterprise ID (enterprise-secret credentials).
 pub const APP_ID: &str = "TENCENT_MEETING_APP_ID";
@@ -81,9 +81,9 @@ fn is_or_are(names: &[&str]) -> String {
 }
 
 /// A refused credential value, named by its variable.
-fn in_env_terms(e: Error) -> String {
-    match e.validation() {
-        Some(v) => {
+fn in_env_terms(e: ConfigError) -> String {
+    match &e {
+        ConfigError::Invalid(v) => {
             let var = match v.field() {
                 "app_id" => APP_ID,
                 "secret_id" => SECRET_ID,
@@ -95,7 +95,7 @@ fn in_env_terms(e: Error) -> String {
             };
             format!("{var}: {}", v.rule())
         }
-        None => e.to_string(),
+        _ => e.to_string(),
     }
 }
 

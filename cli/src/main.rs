@@ -1,10 +1,7 @@
 //! `tencent-meeting`: end Tencent Meeting meetings from a shell, debug request signatures, and
 //! run the local simulator.
 //!
-//! Exit codes: 0 success, 1 API error, 2 usage or validation error (nothing sent), 3 transport
-//! error or timeout (nothing applied), 4 outcome unknown (the meeting may have ended), 5 a batch
-//! stopped early (its input or journal failed), 6 dismissed but its `meeting.end` not seen
-//! (`--confirm-by-event`), 130 interrupted.
+//! Exit codes: `outcome::Exit` (its table is in `dismiss --help` and cli/README.md).
 
 mod args;
 mod credentials;
@@ -17,6 +14,7 @@ mod shared_db;
 mod sign;
 mod sim;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -62,17 +60,51 @@ fn main() -> ExitCode {
     exit.into()
 }
 
-/// `-v` shows the client's attempts on stderr; `RUST_LOG` overrides.
+/// `-v` shows each of the client's attempts on stderr, answered or not (the library logs an
+/// answered attempt at `DEBUG`, a failed one at `INFO`); `-vv` everything else at `DEBUG` too.
+/// `RUST_LOG` overrides.
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",
-        1 => "tencent_meeting=info,warn",
+        1 => "tencent_meeting=info,tencent_meeting::attempt=debug,warn",
         _ => "tencent_meeting=debug,info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Whether stderr gets colour codes: only on a terminal (a log redirected to a file or a pipe
+/// stays plain text), and never when `NO_COLOR` is set to anything but the empty string
+/// (<https://no-color.org>).
+fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::colour;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(
+            colour(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(
+            !colour(false, None),
+            "a file or a pipe gets no colour codes"
+        );
+    }
 }

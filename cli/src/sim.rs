@@ -15,6 +15,8 @@ pub async fn run(args: SimArgs) -> Exit {
     if let Some(v) = args.secret_id {
         credentials.secret_id = v;
     }
+    // A key of the user's own (given to keep it out of `ps`) is not printed either.
+    let own_secret_key = args.secret_key.is_some();
     if let Some(v) = args.secret_key {
         credentials.secret_key = v;
     }
@@ -71,7 +73,12 @@ pub async fn run(args: SimArgs) -> Exit {
     // The base URL goes first, alone on its line, so scripts can read it. Written, not
     // `println!`ed: a reader that stops after the first line (closing the pipe) must not bring
     // the server down.
-    let mut banner = vec![sim.base_url().to_string(), sim.credentials().to_string()];
+    let mut shown = sim.credentials().clone();
+    if own_secret_key {
+        shown.secret_key =
+            "(yours: from --secret-key or $TENCENT_MEETING_SIM_SECRET_KEY)".to_string();
+    }
+    let mut banner = vec![sim.base_url().to_string(), shown.to_string()];
     banner.push(format!(
         "rate limits: {} (--rate-limit, --rate-limit-window, --daily-limit)",
         sim.rate_limits().describe()

@@ -102,9 +102,9 @@ impl SimCredentials {
     /// assert!(creds.is_enterprise());
     /// let same = Credentials::try_from(&SimCredentials::demo())?;
     /// assert_eq!(same.secret_id(), creds.secret_id());
-    /// # Ok::<(), tencent_meeting::Error>(())
+    /// # Ok::<(), tencent_meeting::ConfigError>(())
     /// ```
-    pub fn enterprise_credentials(&self) -> Result<Credentials, tencent_meeting::Error> {
+    pub fn enterprise_credentials(&self) -> Result<Credentials, tencent_meeting::ConfigError> {
         let credentials = Credentials::enterprise(&self.app_id, &self.secret_id, &self.secret_key)?;
         match &self.sdk_id {
             Some(sdk_id) => credentials.with_sdk_id(sdk_id),
@@ -120,9 +120,9 @@ impl SimCredentials {
     ///
     /// let creds = SimCredentials::demo().oauth2_credentials()?.expect("the demo token");
     /// assert_eq!(creds.open_id(), Some(DEMO_OPEN_ID));
-    /// # Ok::<(), tencent_meeting::Error>(())
+    /// # Ok::<(), tencent_meeting::ConfigError>(())
     /// ```
-    pub fn oauth2_credentials(&self) -> Result<Option<Credentials>, tencent_meeting::Error> {
+    pub fn oauth2_credentials(&self) -> Result<Option<Credentials>, tencent_meeting::ConfigError> {
         self.oauth_tokens
             .iter()
             .next()
@@ -137,7 +137,7 @@ impl SimCredentials {
 }
 
 impl TryFrom<&SimCredentials> for Credentials {
-    type Error = tencent_meeting::Error;
+    type Error = tencent_meeting::ConfigError;
 
     /// [`SimCredentials::enterprise_credentials`].
     fn try_from(credentials: &SimCredentials) -> Result<Self, Self::Error> {

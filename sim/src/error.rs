@@ -39,7 +39,7 @@ pub enum SimError {
     /// The configured credentials are not ones a client can send (e.g. an empty SecretKey, or
     /// a header value that is not visible ASCII).
     #[error("the simulator's credentials cannot be sent by a client: {0}")]
-    InvalidCredentials(#[source] tencent_meeting::Error),
+    InvalidCredentials(#[source] tencent_meeting::ConfigError),
     /// The simulator accepts no OAuth2.0 access token, so no OAuth2.0 client can be built for it.
     #[error(
         "the simulator accepts no OAuth2.0 access token: add one with SimulatorBuilder::oauth_token"

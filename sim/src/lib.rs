@@ -172,7 +172,7 @@ pub use meeting::{
     DismissRecord, MAX_GENERATED_SUB_MEETINGS, MeetingSpec, MeetingView, SubMeeting,
 };
 pub use rate_limit::{
-    DOCUMENTED_PER_DAY, DOCUMENTED_PER_MINUTE, DOCUMENTED_WINDOW_SECS, RateLimits,
+    DOCUMENTED_PER_DAY, DOCUMENTED_PER_MINUTE, DOCUMENTED_WINDOW_SECS, MAX_WINDOW_SECS, RateLimits,
 };
 pub use server::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_REPLAY_CAPACITY, DEFAULT_RNG_SEED, Simulator, SimulatorBuilder,

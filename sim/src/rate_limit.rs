@@ -17,6 +17,8 @@ pub const DOCUMENTED_PER_MINUTE: u32 = 300;
 pub const DOCUMENTED_PER_DAY: u32 = 200_000;
 /// The window the service counts [`DOCUMENTED_PER_MINUTE`] in: a minute.
 pub const DOCUMENTED_WINDOW_SECS: u64 = 60;
+/// The longest window [`RateLimits::validate`] accepts: a day (the daily quota counts the rest).
+pub const MAX_WINDOW_SECS: u64 = 24 * 3600;
 
 /// Days are counted from midnight in China Standard Time (UTC+8), where the service runs.
 const DAY_OFFSET_MS: u64 = 8 * 3600 * 1000;
@@ -52,8 +54,9 @@ pub struct RateLimits {
     /// Requests per window and application; beyond them, 190310 until the next window. `None`:
     /// no limit.
     pub per_window: Option<u32>,
-    /// The window's length in seconds (default 60, as the service). Windows are aligned to
-    /// multiples of it on the simulator clock (with 60, the clock's minutes).
+    /// The window's length in seconds, 1 to [`MAX_WINDOW_SECS`] (default 60, as the service).
+    /// Windows are aligned to multiples of it on the simulator clock (with 60, the clock's
+    /// minutes).
     pub window_secs: u64,
     /// Requests per day and application; beyond them, 190311 until the next day (midnight
     /// UTC+8 on the simulator clock). `None`: no limit.
@@ -105,12 +108,15 @@ impl RateLimits {
         self
     }
 
-    /// Checks that the window lasts at least a second and that no limit is 0 (which would
-    /// refuse every request: use `None` for no limit, or [`crate::FailureKind`] to refuse on
-    /// purpose).
+    /// Checks that the window lasts from a second to a day ([`MAX_WINDOW_SECS`]) and that no
+    /// limit is 0 (which would refuse every request: use `None` for no limit, or
+    /// [`crate::FailureKind`] to refuse on purpose).
     pub fn validate(&self) -> Result<(), String> {
-        if self.window_secs == 0 {
-            return Err("window_secs must be at least 1".to_string());
+        if !(1..=MAX_WINDOW_SECS).contains(&self.window_secs) {
+            return Err(format!(
+                "window_secs must be from 1 to {MAX_WINDOW_SECS} (a day), got {}",
+                self.window_secs
+            ));
         }
         for (name, limit) in [("per_window", self.per_window), ("per_day", self.per_day)] {
             if limit == Some(0) {
@@ -200,7 +206,9 @@ impl RateLimiter {
         if limits.is_unlimited() {
             return Ok(());
         }
-        let window = now_ms / (limits.window_secs.max(1) * 1000);
+        // Saturating: limits that skipped `validate` must not panic the request (a window
+        // beyond u64 milliseconds then counts as one window forever).
+        let window = now_ms / limits.window_secs.max(1).saturating_mul(1000);
         let day = (now_ms + DAY_OFFSET_MS) / DAY_MS;
         // Looked up before inserting, so the common case does not copy the key.
         if !inner.counts.contains_key(app) {
@@ -343,6 +351,25 @@ mod tests {
         );
         let zero = RateLimits::documented().per_day(0);
         assert!(zero.validate().is_err_and(|e| e.contains("per_day")));
+        // Beyond a day (and so far beyond that its milliseconds overflow): refused, not a panic.
+        for window_secs in [MAX_WINDOW_SECS + 1, 18_446_744_073_709_552, u64::MAX] {
+            let long = RateLimits {
+                window_secs,
+                ..RateLimits::documented()
+            };
+            assert!(
+                long.validate().is_err_and(|e| e.contains("window_secs")),
+                "{window_secs}"
+            );
+            // Even unvalidated, counting does not overflow.
+            let limiter = RateLimiter::new(long);
+            assert!(limiter.check("a", 1_700_000_000_000).is_ok());
+        }
+        let a_day = RateLimits {
+            window_secs: MAX_WINDOW_SECS,
+            ..RateLimits::documented()
+        };
+        assert!(a_day.validate().is_ok());
     }
 
     #[test]

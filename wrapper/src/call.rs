@@ -459,7 +459,10 @@ impl Client {
         }
         match error {
             Error::Api(api) if api.code() == PER_MINUTE_LIMIT => {
-                Some(retry.until_next_window(self.inner.stamper.clock.now_unix_millis()))
+                Some(crate::rate_limit::until_next_window(
+                    self.inner.rate_limit_window,
+                    self.inner.stamper.clock.now_unix_millis(),
+                ))
             }
             _ => Some(retry.delay(attempt)),
         }

@@ -11,7 +11,7 @@ use tencent_meeting_openapi::ClientInfo as _;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::dismiss::DismissMeeting;
-use crate::error::{Error, TransportError, ValidationError};
+use crate::error::{ConfigError, ValidationError};
 use crate::lookup::GetMeeting;
 use crate::rate_limit::{Pacer, RateLimiter};
 use crate::retry::RetryPolicy;
@@ -24,6 +24,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.meeting.qq.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The window the service counts its per-app quota in: a minute.
+pub const DEFAULT_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
 
 /// A Tencent Meeting client. Cheap to clone: clones share one connection pool, nonce source and
 /// rate limiter.
@@ -57,6 +59,9 @@ pub(crate) struct ClientInner {
     pub stamper: Arc<Stamper>,
     pub retry: RetryPolicy,
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// The service's quota window: what `rate_limit` counts in, and what a request refused for
+    /// the quota (190310) waits for the next of.
+    pub rate_limit_window: Duration,
     pub timeout: Duration,
     pub deadline: Option<Duration>,
 }
@@ -116,6 +121,7 @@ pub struct ClientBuilder {
     credentials: Option<Arc<dyn ProvideCredentials>>,
     retry: RetryPolicy,
     rate_limit: Option<Limit>,
+    rate_limit_window: Duration,
     deadline: Option<Duration>,
     clock: Arc<dyn Clock>,
     http_client: Option<reqwest::Client>,
@@ -131,6 +137,7 @@ impl Default for ClientBuilder {
             credentials: None,
             retry: RetryPolicy::default(),
             rate_limit: None,
+            rate_limit_window: DEFAULT_RATE_LIMIT_WINDOW,
             deadline: None,
             clock: Arc::new(SystemClock),
             http_client: None,
@@ -203,21 +210,27 @@ impl ClientBuilder {
         self
     }
 
-    /// Limits this client (and its clones) to `per_minute` requests a minute, every attempt
-    /// (look-ups and retries too) counted, evenly spaced with no burst. The service allows 300 a
-    /// minute per app. Same as `.rate_limit_per(per_minute, Duration::from_secs(60))`.
-    pub fn rate_limit(self, per_minute: NonZeroU32) -> Self {
-        self.rate_limit_per(per_minute, Duration::from_secs(60))
+    /// Limits this client (and its clones) to `requests` per rate-limit window (a minute, as the
+    /// service counts, unless [`Self::rate_limit_window`] says otherwise): one request every
+    /// `window / requests`, every attempt counted (look-ups and retries too), with no burst (a
+    /// [`Pacer`]). The service allows 300 a minute per app and counts in fixed windows, so a
+    /// burst on top of the steady rate could put more than a window's share into one window
+    /// (190310); evenly spaced, no window of that length sees more than `requests`. Replaces a
+    /// [`rate_limiter`](Self::rate_limiter) set before.
+    pub fn rate_limit(mut self, requests: NonZeroU32) -> Self {
+        self.rate_limit = Some(Limit::Pace(requests));
+        self
     }
 
-    /// Limits this client (and its clones) to `requests` per `window`: one request every
-    /// `window / requests`, every attempt counted, with no burst (a [`Pacer`]). The service counts
-    /// its quota in fixed windows, so a burst on top of the steady rate could put more than a
-    /// window's share into one window (190310); evenly spaced, no window of that length sees
-    /// more than `requests`. Pair it with [`RetryPolicy::rate_limit_window`] when the window is
-    /// not a minute (a simulator's). Replaces a [`rate_limiter`](Self::rate_limiter) set before.
-    pub fn rate_limit_per(mut self, requests: NonZeroU32, window: Duration) -> Self {
-        self.rate_limit = Some(Limit::Pace(requests, window));
+    /// The window the service counts its quota in (default a minute, as the service does; a
+    /// simulator's may be shorter: `tencent-meeting sim --rate-limit-window`). The client's one
+    /// setting for it: [`Self::rate_limit`] counts in it, and a request refused for the quota
+    /// (190310) is retried when the next window begins (by the client's clock, with up to a
+    /// tenth of a window, at most 1 s, of jitter), if the call's deadline allows. A
+    /// [`rate_limiter`](Self::rate_limiter) of your own keeps its own schedule: build it for the
+    /// same window.
+    pub fn rate_limit_window(mut self, window: Duration) -> Self {
+        self.rate_limit_window = window;
         self
     }
 
@@ -236,8 +249,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client.
-    pub fn build(self) -> Result<Client, Error> {
+    /// Builds the client, or says which setting is wrong. Sends nothing.
+    pub fn build(self) -> Result<Client, ConfigError> {
         let credentials = self.credentials.ok_or_else(|| {
             ValidationError::new(
                 "credentials",
@@ -245,18 +258,25 @@ impl ClientBuilder {
             )
         })?;
         let base_url = check_base_url(&self.base_url)?;
+        if reqwest::header::HeaderValue::from_str(&self.user_agent).is_err() {
+            return Err(ValidationError::new(
+                "user_agent",
+                "must be a valid HTTP header value (visible ASCII, spaces and tabs)",
+            )
+            .into());
+        }
         if self.timeout.is_zero() {
             return Err(ValidationError::new("timeout", "must be greater than zero").into());
         }
         if self.deadline.is_some_and(|d| d.is_zero()) {
             return Err(ValidationError::new("deadline", "must be greater than zero").into());
         }
-        if let Some(Limit::Pace(_, window)) = &self.rate_limit
-            && window.is_zero()
-        {
-            return Err(
-                ValidationError::new("rate_limit", "the window must be greater than zero").into(),
-            );
+        if self.rate_limit_window < Duration::from_millis(1) {
+            return Err(ValidationError::new(
+                "rate_limit_window",
+                "must be at least a millisecond",
+            )
+            .into());
         }
         let http = match self.http_client {
             Some(http) => http,
@@ -270,10 +290,7 @@ impl ClientBuilder {
                 // changes meaning.
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|e| {
-                    TransportError::new(format!("could not build the HTTP client: {e}"), false)
-                        .with_source(e)
-                })?,
+                .map_err(|e| ConfigError::HttpClient(Box::new(e)))?,
         };
         let signer = RequestSigner::with_provider(credentials, self.clock);
         let api = tencent_meeting_openapi::Client::new_with_client(&base_url, http, signer.hooks());
@@ -284,11 +301,11 @@ impl ClientBuilder {
                 stamper,
                 retry: self.retry,
                 rate_limiter: self.rate_limit.map(|limit| match limit {
-                    Limit::Pace(requests, window) => {
-                        Arc::new(Pacer::per(requests, window)) as Arc<dyn RateLimiter>
-                    }
+                    Limit::Pace(requests) => Arc::new(Pacer::per(requests, self.rate_limit_window))
+                        as Arc<dyn RateLimiter>,
                     Limit::Shared(limiter) => limiter,
                 }),
+                rate_limit_window: self.rate_limit_window,
                 timeout: self.timeout,
                 deadline: self.deadline,
             }),
@@ -299,8 +316,9 @@ impl ClientBuilder {
 /// The rate limit a builder was given.
 #[derive(Debug)]
 enum Limit {
-    /// `rate_limit_per`: a [`Pacer`] of the client's own, made by `build`.
-    Pace(NonZeroU32, Duration),
+    /// `rate_limit`: a [`Pacer`] of the client's own, made by `build`, counting in the
+    /// rate-limit window.
+    Pace(NonZeroU32),
     /// `rate_limiter`.
     Shared(Arc<dyn RateLimiter>),
 }
@@ -347,6 +365,65 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every refusal of `build` is a [`ConfigError`] naming its setting: nothing a call can
+    /// answer (the type has no such kinds to match).
+    #[test]
+    fn build_refuses_with_a_config_error_naming_the_setting() {
+        let credentials = || Credentials::oauth2("token", "open-id").expect("valid");
+        let with_credentials = || Client::builder().credentials(credentials());
+        let cases: [(ClientBuilder, &str); 5] = [
+            (Client::builder(), "credentials"),
+            (
+                with_credentials().base_url("http://example.com"),
+                "base_url",
+            ),
+            (with_credentials().timeout(Duration::ZERO), "timeout"),
+            (with_credentials().deadline(Duration::ZERO), "deadline"),
+            (with_credentials().user_agent("line\nbreak"), "user_agent"),
+        ];
+        for (builder, setting) in cases {
+            match builder.build() {
+                Err(ConfigError::Invalid(e)) => assert_eq!(e.field(), setting),
+                other => panic!("{setting}: {other:?}"),
+            }
+        }
+        assert!(with_credentials().build().is_ok());
+        match with_credentials().rate_limit_window(Duration::ZERO).build() {
+            Err(ConfigError::Invalid(e)) => assert_eq!(e.field(), "rate_limit_window"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// One setting for the quota window: the pacing counts in it and a 190310 waits for it.
+    #[test]
+    fn one_window_serves_the_rate_limit_and_the_quota_wait() {
+        let builder = || {
+            Client::builder().credentials(Credentials::oauth2("token", "open-id").expect("valid"))
+        };
+        let client = builder()
+            .rate_limit(NonZeroU32::new(5).expect("not zero"))
+            .rate_limit_window(Duration::from_secs(2))
+            .build()
+            .expect("client");
+        assert_eq!(client.inner.rate_limit_window, Duration::from_secs(2));
+        let period = client
+            .inner
+            .rate_limiter
+            .as_ref()
+            .map(|limiter| format!("{limiter:?}"));
+        // 2 s / 5.
+        assert!(
+            period
+                .as_deref()
+                .is_some_and(|p| p.contains("period: 400ms")),
+            "{period:?}"
+        );
+        // By default, the service's minute, and no pacing.
+        let client = builder().build().expect("client");
+        assert_eq!(client.inner.rate_limit_window, Duration::from_secs(60));
+        assert!(client.inner.rate_limiter.is_none());
+    }
 
     #[test]
     fn base_url_rules() {

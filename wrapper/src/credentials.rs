@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::{Error, ValidationError};
+use crate::error::{ConfigError, ValidationError};
 use crate::signing::SigningKey;
 
 /// How requests are authenticated. Cheap to clone.
@@ -50,7 +50,7 @@ impl Credentials {
         app_id: impl Into<String>,
         secret_id: impl Into<String>,
         secret_key: impl Into<String>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, ConfigError> {
         let app_id = header_value("app_id", &app_id.into())?;
         let secret_id = secret_id.into();
         let secret_id_header = header_value("secret_id", &secret_id)?;
@@ -71,7 +71,7 @@ impl Credentials {
     /// Adds the `SdkId` (application ID) for applications that were assigned one. Without it the
     /// header is omitted: the service refuses a wrong or empty one with 190303. Has no effect on
     /// OAuth2.0 credentials.
-    pub fn with_sdk_id(mut self, sdk_id: impl Into<String>) -> Result<Self, Error> {
+    pub fn with_sdk_id(mut self, sdk_id: impl Into<String>) -> Result<Self, ConfigError> {
         if let Mode::Enterprise(e) = Arc::make_mut(&mut self.0) {
             e.sdk_id = Some(header_value("sdk_id", &sdk_id.into())?);
         }
@@ -83,7 +83,7 @@ impl Credentials {
     pub fn oauth2(
         access_token: impl Into<String>,
         open_id: impl Into<String>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, ConfigError> {
         let access_token = access_token.into();
         // The error names the field and the rule, never the value.
         header_value("access_token", &access_token)?;
@@ -174,7 +174,7 @@ impl ProvideCredentials for Credentials {
 /// Credentials that can be replaced while clients use them.
 ///
 /// ```
-/// # fn run() -> Result<(), tencent_meeting::Error> {
+/// # fn run() -> Result<(), tencent_meeting::ConfigError> {
 /// use std::sync::Arc;
 /// use tencent_meeting::{Client, Credentials, SharedCredentials};
 ///
@@ -248,7 +248,7 @@ mod tests {
             ("a", "s", "", "secret_key"),
         ] {
             match Credentials::enterprise(app, sid, key) {
-                Err(Error::Validation(v)) => assert_eq!(v.field(), field),
+                Err(ConfigError::Invalid(v)) => assert_eq!(v.field(), field),
                 other => panic!("expected a validation error on {field}, got {other:?}"),
             }
         }

@@ -22,6 +22,15 @@ macro_rules! instances {
             pub fn name(self) -> &'static str {
                 match self { $(Instance::$variant => $name,)* }
             }
+
+            /// What a refused value is told it should have been: every name and number.
+            fn expected() -> String {
+                let names: Vec<&str> = vec![$($name),*];
+                format!(
+                    "a device type is one of {} (or its number: 1-10, 20-22, 30, 32, 33)",
+                    names.join(", ")
+                )
+            }
         }
 
         impl TryFrom<i32> for Instance {
@@ -32,7 +41,7 @@ macro_rules! instances {
                     $($code => Ok(Instance::$variant),)*
                     _ => Err(ValidationError::new(
                         "instanceid",
-                        format!("{code} is not a documented device type (1-10, 20-22, 30, 32, 33)"),
+                        format!("{code} is not a documented device type: {}", Instance::expected()),
                     )),
                 }
             }
@@ -49,7 +58,7 @@ macro_rules! instances {
                         Ok(code) => Instance::try_from(code),
                         Err(_) => Err(ValidationError::new(
                             "instanceid",
-                            format!("{s:?} is neither a device type name nor a number"),
+                            format!("{s:?} is not a device type: {}", Instance::expected()),
                         )),
                     },
                 }
@@ -107,6 +116,17 @@ mod tests {
         for code in [0, 11, 19, 23, 31, 34, -1, i32::MAX] {
             let err = Instance::try_from(code).err();
             assert_eq!(err.map(|e| e.field()), Some("instanceid"), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_lists_every_name() {
+        for bad in ["11", "desktop", "PC", ""] {
+            let rule = bad.parse::<Instance>().map(|_| ()).unwrap_err().to_string();
+            for &i in Instance::ALL {
+                assert!(rule.contains(i.name()), "{bad}: {rule} lacks {}", i.name());
+            }
+            assert!(rule.contains("20-22"), "{bad}: {rule}");
         }
     }
 }

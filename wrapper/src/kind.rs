@@ -12,6 +12,9 @@ pub enum MeetingKind {
     Quick,
     /// A recurring meeting, dismissed by its master ID. While sub-meetings remain its code must
     /// be kept (`retrieve_code` 0), or they cannot run.
+    ///
+    /// Build it with [`MeetingKind::recurring`]: the variant may gain fields, so it cannot be
+    /// written as a literal outside this crate; match it with `MeetingKind::Recurring { .. }`.
     #[non_exhaustive]
     Recurring {
         /// How many sub-meetings are still to come; `None` when not known, which the rules

@@ -86,14 +86,15 @@ pub mod docs {
 pub mod webhook;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RATE_LIMIT_WINDOW,
+    DEFAULT_TIMEOUT,
 };
 pub use credentials::{Credentials, ProvideCredentials, SharedCredentials};
 pub use dismiss::{DismissMeeting, DismissRequest, PlannedDismiss, REASON_DETAIL_MAX_CHARS};
 pub use dismissed::{Dismissed, EventConfirmation, Evidence, NotThisMeeting};
 pub use dismisser::Dismisser;
 pub use error::{
-    ApiError, ApiErrorKind, DecodeError, Error, OutcomeUnknown, Refusal, TimeoutError,
+    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, OutcomeUnknown, Refusal, TimeoutError,
     TransportError, ValidationError,
 };
 pub use instance::Instance;

@@ -1,7 +1,8 @@
 //! Client-side rate limiting: the [`RateLimiter`] trait every request waits on, and [`Pacer`],
 //! the in-process implementation (requests evenly spaced on a fixed schedule, shared by a client
 //! and its clones). A limiter shared by several processes (the service's quota is per app, not
-//! per process) implements the same trait: `tencent-meeting-postgres` has one.
+//! per process) implements the same trait: `tencent-meeting-postgres` has one. And the service's
+//! quota window, which a request refused for the quota (190310) waits for the next of.
 
 use std::fmt;
 use std::future::Future;
@@ -88,7 +89,7 @@ impl std::error::Error for RateLimiterError {
 }
 
 /// `requests` per `window`, evenly spaced: one request every `window / requests`, with no
-/// burst, in this process. [`ClientBuilder::rate_limit_per`](crate::ClientBuilder::rate_limit_per)
+/// burst, in this process. [`ClientBuilder::rate_limit`](crate::ClientBuilder::rate_limit)
 /// makes one; build one yourself to share it between clients of one app.
 ///
 /// No burst, because the service counts its quota in fixed windows (300 a minute): a burst on
@@ -142,9 +143,36 @@ impl RateLimiter for Pacer {
     }
 }
 
+/// The wait, at `now_unix_millis` on the client's clock, until the next quota window of length
+/// `window` begins (the service's windows are aligned to its clock's minutes), plus up to a
+/// tenth of a window (at most 1 s) of jitter, so that clients refused together do not all retry
+/// at the same instant.
+pub(crate) fn until_next_window(window: Duration, now_unix_millis: u64) -> Duration {
+    let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+    let into_window = now_unix_millis % window;
+    let jitter = (window / 10).min(1000);
+    Duration::from_millis(window - into_window + rand::random_range(0..=jitter))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limited_retry_waits_for_the_next_window() {
+        // 45 s into a minute: 15 s to go, plus up to 1 s of jitter.
+        let minute = Duration::from_secs(60);
+        let d = until_next_window(minute, 1_700_000_040_000 + 45_000);
+        assert!(
+            d >= Duration::from_secs(15) && d <= Duration::from_secs(16),
+            "{d:?}"
+        );
+        let d = until_next_window(Duration::from_secs(2), 1_000);
+        assert!(
+            d >= Duration::from_secs(1) && d <= Duration::from_millis(1200),
+            "{d:?}"
+        );
+    }
 
     #[test]
     fn spaces_requests_evenly_from_when_they_ask() {

@@ -5,24 +5,23 @@ use std::time::Duration;
 /// Bounded retries with exponential backoff and jitter.
 ///
 /// Only failures that a second attempt can fix are retried (see [`crate::Error::is_retryable`]);
-/// every attempt is signed afresh with a new timestamp and nonce.
+/// every attempt is signed afresh with a new timestamp and nonce. A request refused for the
+/// per-minute quota (190310) is retried when the next quota window begins instead
+/// ([`ClientBuilder::rate_limit_window`](crate::ClientBuilder::rate_limit_window)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
-    rate_limit_window: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// 3 attempts, waits drawn from [100 ms, 200 ms] then [200 ms, 400 ms], never above 5 s; after
-    /// the per-minute quota (190310), the next minute.
+    /// 3 attempts, waits drawn from [100 ms, 200 ms] then [200 ms, 400 ms], never above 5 s.
     fn default() -> Self {
         Self {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            rate_limit_window: Duration::from_secs(60),
         }
     }
 }
@@ -52,22 +51,6 @@ impl RetryPolicy {
     pub fn max_delay(mut self, max_delay: Duration) -> Self {
         self.max_delay = max_delay;
         self
-    }
-
-    /// The window the service counts its per-minute quota in (default one minute). After 190310
-    /// a retry waits until the next window begins, by the client's clock, plus up to a tenth of
-    /// a window (at most 1 s) of jitter. Shorter windows are for simulators.
-    pub fn rate_limit_window(mut self, window: Duration) -> Self {
-        self.rate_limit_window = window.max(Duration::from_millis(1));
-        self
-    }
-
-    /// The wait, at `now_unix_millis`, until the next rate-limit window begins, with jitter.
-    pub(crate) fn until_next_window(&self, now_unix_millis: u64) -> Duration {
-        let window = self.rate_limit_window.as_millis().max(1) as u64;
-        let into_window = now_unix_millis % window;
-        let jitter = (window / 10).min(1000);
-        Duration::from_millis(window - into_window + rand::random_range(0..=jitter))
     }
 
     /// How many attempts are made at most.
@@ -122,22 +105,5 @@ mod tests {
             }
         }
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
-    }
-
-    #[test]
-    fn a_rate_limited_retry_waits_for_the_next_window() {
-        let p = RetryPolicy::default();
-        // 45 s into a minute: 15 s to go, plus up to 1 s of jitter.
-        let d = p.until_next_window(1_700_000_040_000 + 45_000);
-        assert!(
-            d >= Duration::from_secs(15) && d <= Duration::from_secs(16),
-            "{d:?}"
-        );
-        let p = p.rate_limit_window(Duration::from_secs(2));
-        let d = p.until_next_window(1_000);
-        assert!(
-            d >= Duration::from_secs(1) && d <= Duration::from_millis(1200),
-            "{d:?}"
-        );
     }
 }

@@ -23,9 +23,9 @@ fn client(base_url: &str, attempts: u32) -> Client {
         .retry(
             RetryPolicy::default()
                 .max_attempts(attempts)
-                .base_delay(Duration::from_millis(5))
-                .rate_limit_window(Duration::from_millis(200)),
+                .base_delay(Duration::from_millis(5)),
         )
+        .rate_limit_window(Duration::from_millis(200))
         .build()
         .expect("client")
 }

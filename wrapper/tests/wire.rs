@@ -27,6 +27,9 @@ fn client(server: &MockServer, credentials: Credentials, retry: RetryPolicy) -> 
         .credentials(credentials)
         .clock(Arc::new(FixedClock(NOW_MILLIS)))
         .retry(retry.base_delay(std::time::Duration::from_millis(5)))
+        // The per-minute quota (190310) waits for the next window, by the client's (fixed)
+        // clock: a short window keeps the tests quick.
+        .rate_limit_window(std::time::Duration::from_millis(50))
         .timeout(std::time::Duration::from_secs(5))
         .build()
         .expect("client")
@@ -313,10 +316,7 @@ async fn retryable_failures_are_retried_with_fresh_nonces() {
                     .body(body);
             })
             .await;
-        // The per-minute quota waits for the next window, by the client's (fixed) clock: a short
-        // window keeps the test quick.
-        let retry = RetryPolicy::default().rate_limit_window(std::time::Duration::from_millis(50));
-        let err = client(&server, enterprise(), retry)
+        let err = client(&server, enterprise(), RetryPolicy::default())
             .dismiss_meeting("1")
             .operator(Operator::user_id("u"))
             .instance(Instance::Pc)

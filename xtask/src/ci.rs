@@ -69,6 +69,9 @@ pub fn run() -> Result<ExitCode> {
         &["check", "-p", "tencent-meeting"],
         &root,
     )?;
+    // Every tokio feature the wrapper uses is declared: checked against a tokio of its own,
+    // which the features hyper and reqwest turn on cannot reach.
+    step("tokio features", cargo, &["xtask", "features"], &root)?;
     if openssl {
         step(
             "TLS: native-tls instead",

@@ -5,6 +5,8 @@
 
 mod ci;
 mod codegen;
+mod doc_facts;
+mod features;
 mod lint;
 mod loadtest;
 mod postgres;
@@ -41,6 +43,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check the wrapper against a tokio with only the features its manifest declares (hyper and
+    /// reqwest turn on tokio features that would hide a missing one from a plain build).
+    Features,
     /// Everything CI checks: fmt, clippy, codegen --check, lint, public-api --check, the TLS
     /// choices, docs, packaging, tests.
     Ci,
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
         Command::Codegen { check } => codegen::run(check),
         Command::Lint(args) => return lint::run(args),
         Command::PublicApi { check } => public_api::run(check),
+        Command::Features => features::run(),
         Command::Ci => ci::run(),
         Command::Loadtest { args } => loadtest::run(&args),
         Command::Postgres { fsync, command } => postgres::run(fsync, &command),

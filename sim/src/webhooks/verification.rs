@@ -33,7 +33,7 @@ pub(super) async fn verify(
         .timeout(ANSWER_WITHIN)
         .send()
         .await
-        .map_err(|e| format!("no answer within {ANSWER_WITHIN:?}: {e}"))?;
+        .map_err(|e| unanswered(&e))?;
     let status = response.status().as_u16();
     let body = response
         .text()
@@ -48,6 +48,24 @@ pub(super) async fn verify(
         ));
     }
     Ok(())
+}
+
+/// Why a verification GET got no answer, in the words of what happened: a refused or failed
+/// connection is not a slow receiver.
+fn unanswered(e: &reqwest::Error) -> String {
+    // reqwest's own message is generic ("error sending request for url"); the cause is at the
+    // bottom of the chain (e.g. "Connection refused (os error 111)").
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    if e.is_timeout() {
+        format!("no answer within {ANSWER_WITHIN:?}")
+    } else if e.is_connect() {
+        format!("could not connect: {cause}")
+    } else {
+        format!("the request failed: {cause}")
+    }
 }
 
 /// Repeats [`verify`] every `period` until the simulator stops; failures are counted.

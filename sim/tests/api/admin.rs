@@ -10,6 +10,55 @@ use tencent_meeting_sim::{MeetingSpec, MeetingView, SimError, Simulator, Stats, 
 
 use crate::common::*;
 
+/// The README documents the admin JSON (the crate's page on crates.io): what it shows is what the
+/// simulator takes, so nobody learns the field names from 400s.
+#[tokio::test]
+async fn the_readme_s_admin_json_creates_the_meetings_it_describes() {
+    let readme = include_str!("../../README.md");
+    let json = readme
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("sim/README.md shows the admin API's meeting JSON");
+    let sim = sim().await;
+    let created = admin_post(&sim, "/_sim/meetings", json).await;
+    assert_eq!(
+        created.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let ids: Vec<String> = created.json()["meeting_ids"]
+        .as_array()
+        .expect("meeting_ids")
+        .iter()
+        .map(|id| id.as_str().unwrap_or_default().to_string())
+        .collect();
+    let views: Vec<MeetingView> = ids.iter().map(|id| view(&sim, id)).collect();
+    assert_eq!(views.len(), 5);
+    assert!(!views[0].is_quick() && !views[0].is_recurring());
+    assert!(views[1].is_quick(), "\"type\": 1 is a quick meeting");
+    assert!(views[2].is_recurring(), "\"meeting_type\": 1 is recurring");
+    assert_eq!(views[3].status, MeetingStatus::Init);
+    assert_eq!(views[4].creator_id_type, 2);
+    // The name a Rust user would guess is refused, and the error lists the right one.
+    let guessed = admin_post(
+        &sim,
+        "/_sim/meetings",
+        r#"{"creator_userid": "alice", "meeting_kind": 1}"#,
+    )
+    .await;
+    assert_eq!(guessed.status, 400);
+    let error = guessed.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        error.contains("meeting_kind") && error.contains("`type`"),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn meetings_are_created_and_read_over_http() {
     let sim = sim().await;

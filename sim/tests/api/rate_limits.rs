@@ -212,6 +212,9 @@ async fn limits_are_read_and_replaced_over_the_admin_api_and_the_handle() {
     for bad in [
         r#"{"per_window": 0}"#,
         r#"{"window_secs": 0}"#,
+        // Beyond a day; this one's milliseconds overflow u64 (every request panicked).
+        r#"{"window_secs": 86401}"#,
+        r#"{"window_secs": 18446744073709552}"#,
         r#"{"per_minute": 5}"#,
         r#"{"per_day": -1}"#,
         "[",

@@ -220,12 +220,22 @@ async fn a_url_that_fails_verification_is_not_subscribed() {
             .is_some_and(|e| e.contains("verification")),
         "{body}"
     );
-    // Nobody listening at all: refused too.
-    let nobody = WebhookSubscription::new("http://127.0.0.1:9/events", TOKEN);
-    assert!(matches!(
-        sim.subscribe_webhook(nobody).await,
-        Err(SimError::WebhookVerification { .. })
-    ));
+    // Nobody listening at all: refused too, and said so (not "no answer within 3s", which
+    // would send the user looking for a slow receiver).
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address").port()
+    };
+    let nobody = WebhookSubscription::new(format!("http://127.0.0.1:{closed}/events"), TOKEN);
+    match sim.subscribe_webhook(nobody).await {
+        Err(SimError::WebhookVerification { reason, .. }) => assert!(
+            reason.contains("could not connect")
+                && reason.contains("refused")
+                && !reason.contains("within"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
     // Unverified, it is taken as is (a receiver that starts later).
     let later = WebhookSubscription::new("http://127.0.0.1:9/events", TOKEN).unverified();
     sim.subscribe_webhook(later).await.expect("subscribed");
