@@ -140,6 +140,15 @@ impl DatabaseBuilder {
         if config.get_application_name().is_none() {
             config.application_name("tencent-meeting");
         }
+        // The server gives up a statement when the client has: no work outlives its caller,
+        // and a row is committed within the timeout of its insert or not at all (the feed's
+        // catch-up margin counts on it).
+        let timeout_ms = self.timeout.as_millis().max(1);
+        let options = match config.get_options() {
+            Some(options) => format!("{options} -c statement_timeout={timeout_ms}"),
+            None => format!("-c statement_timeout={timeout_ms}"),
+        };
+        config.options(&options);
         let manager = Manager::from_config(
             config.clone(),
             tokio_postgres::NoTls,

@@ -101,8 +101,13 @@ impl Feed {
         let mut ready = Some(ready);
         let mut delay = Duration::from_millis(50);
         loop {
+            let alive_before = self.alive_at;
             let ended = self.listen(&mut ready).await;
             let Err(e) = ended;
+            if self.alive_at != alive_before {
+                // That connection worked for a while: a new outage starts its backoff afresh.
+                delay = Duration::from_millis(50);
+            }
             if let Some(ready) = ready.take() {
                 let _ = ready.send(Err(e));
                 return;
