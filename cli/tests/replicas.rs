@@ -6,8 +6,9 @@
 //!   redeliveries to other replicas, one replica `kill -9`ed mid-load: every acknowledged event
 //!   is in the database exactly once;
 //! - a dismiss sent by one process is confirmed by an event delivered to another receiver;
-//! - four `dismiss` batches sharing a quota with `--quota-from`: no 190310, and within 3 % of
-//!   the ideal time (N per W seconds: 5·N meetings take 5·W);
+//! - four `dismiss` batches sharing a quota with `--quota-from`: no 190310, and the quota used
+//!   within 3 % of the ideal (5·N meetings at N per W seconds: (5·N − 1)·W/N from the first
+//!   answer to the last);
 //! - the database down at start: a clear error and exit 3, nothing sent.
 
 mod common;
@@ -267,8 +268,9 @@ fn four_batches_sharing_a_quota_stay_within_it_and_use_it_all() {
         .map(|(i, chunk)| id_file(&dir, &format!("batch-{i}.txt"), chunk))
         .collect();
     let spawned = Instant::now();
-    let joined: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let batches: Vec<Child> = files
+    // When each outcome line came, from every batch.
+    let answers: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let batches: Vec<(Child, std::thread::JoinHandle<()>)> = files
         .iter()
         .map(|file| {
             let mut batch = sim
@@ -286,38 +288,28 @@ fn four_batches_sharing_a_quota_stay_within_it_and_use_it_all() {
                 .args(["--rate-limit-window", &WINDOW_SECS.to_string()])
                 .args(["--concurrency", "4"])
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
                 .spawn()
                 .expect("a batch starts");
-            // The quota's time starts when the first batch has joined it (the start-up of a
-            // process is not the quota's to pace).
-            let lines = BufReader::new(batch.stderr.take().expect("stderr")).lines();
-            let joined = joined.clone();
-            std::thread::spawn(move || {
+            let lines = BufReader::new(batch.stdout.take().expect("stdout")).lines();
+            let answers = answers.clone();
+            let reader = std::thread::spawn(move || {
                 for line in lines.map_while(Result::ok) {
-                    if line.starts_with("sharing --rate-limit") {
-                        joined
-                            .lock()
-                            .expect("lock")
-                            .get_or_insert_with(Instant::now);
+                    if line.contains("\"meeting_id\"") {
+                        answers.lock().expect("lock").push(Instant::now());
                     }
                 }
             });
-            batch
+            (batch, reader)
         })
         .collect();
-    for mut batch in batches {
+    for (mut batch, reader) in batches {
         let status = batch.wait().expect("a batch ends");
         assert_eq!(status.code(), Some(0), "a batch failed");
+        reader.join().expect("the reader");
     }
-    let ended = Instant::now();
-    let joined = joined
-        .lock()
-        .expect("lock")
-        .expect("the batches joined the quota");
-    let elapsed = (ended - joined).as_secs_f64();
-    let ideal = (5 * WINDOW_SECS) as f64;
+    let total = spawned.elapsed().as_secs_f64();
     let stats = sim.stats();
     assert_eq!(
         stats.dismissals,
@@ -329,17 +321,25 @@ fn four_batches_sharing_a_quota_stay_within_it_and_use_it_all() {
         None,
         "together, never beyond the app's quota: {stats:?}"
     );
+    // The quota's use, from the first answer to the last: 5·N requests at N per W take
+    // (5·N − 1)·W/N between the first and the last. Process start-up is not the quota's
+    // (BENCHMARKS.md has the whole run's time at 1,200 a minute).
+    let answers = answers.lock().expect("lock").clone();
+    assert_eq!(answers.len(), ids.len());
+    let first = answers.iter().min().expect("answers");
+    let last = answers.iter().max().expect("answers");
+    let used = (*last - *first).as_secs_f64();
+    let ideal = (5 * PER_WINDOW - 1) as f64 * WINDOW_SECS as f64 / PER_WINDOW as f64;
     assert!(
-        elapsed <= ideal * 1.03,
-        "{elapsed:.2} s for {} meetings at {PER_WINDOW} per {WINDOW_SECS} s shared by 4 batches: \
-         more than 3 % over the ideal {ideal} s",
+        used <= ideal * 1.03,
+        "{used:.2} s from the first answer to the last for {} meetings at {PER_WINDOW} per \
+         {WINDOW_SECS} s shared by 4 batches: more than 3 % over the ideal {ideal:.2} s",
         ids.len()
     );
     eprintln!(
-        "4 batches sharing a quota: {elapsed:.2} s from the first joining it ({:.2} s from \
-         their start), ideal {ideal} s, ratio {:.3}",
-        (ended - spawned).as_secs_f64(),
-        elapsed / ideal
+        "4 batches sharing a quota: {used:.2} s from the first answer to the last, ideal \
+         {ideal:.2} s, ratio {:.3}; {total:.2} s in all, from their start",
+        used / ideal
     );
 }
 

@@ -128,7 +128,8 @@ impl DatabaseBuilder {
 
     /// Connects, and migrates the schema to this build's version.
     pub async fn connect(self) -> Result<Database, Error> {
-        let mut config = tokio_postgres::Config::from_str(&self.url).map_err(Error::Url)?;
+        let mut config =
+            tokio_postgres::Config::from_str(&self.url).map_err(|e| Error::Url(Arc::new(e)))?;
         if let Some(password) = &self.password
             && config.get_password().is_none()
         {

@@ -1,14 +1,16 @@
 //! The crate's one error type.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-/// What can go wrong with the database.
-#[derive(Debug, thiserror::Error)]
+/// What can go wrong with the database. Cheap to clone: every delivery of a group committed
+/// together gets the group's error.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The URL is not a PostgreSQL connection string.
     #[error("invalid database URL: {0}")]
-    Url(#[source] tokio_postgres::Error),
+    Url(#[source] Arc<tokio_postgres::Error>),
 
     /// The database could not be reached, or the connection was lost: the server is down, a
     /// network fault, or it refused the login.
@@ -18,7 +20,7 @@ pub enum Error {
         message: String,
         /// The driver's error, when there is one.
         #[source]
-        source: Option<tokio_postgres::Error>,
+        source: Option<Arc<tokio_postgres::Error>>,
     },
 
     /// The database did not answer within the time allowed.
@@ -39,7 +41,7 @@ pub enum Error {
 
     /// A statement failed on a reachable database (a permission, a constraint, …).
     #[error("database error: {0}")]
-    Query(#[source] tokio_postgres::Error),
+    Query(#[source] Arc<tokio_postgres::Error>),
 }
 
 impl Error {
@@ -69,10 +71,10 @@ impl From<tokio_postgres::Error> for Error {
         if unavailable {
             Error::Unavailable {
                 message: e.to_string(),
-                source: Some(e),
+                source: Some(Arc::new(e)),
             }
         } else {
-            Error::Query(e)
+            Error::Query(Arc::new(e))
         }
     }
 }

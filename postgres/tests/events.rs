@@ -90,14 +90,31 @@ async fn each_event_is_stored_once_whichever_replica_gets_it() {
         }
         assert_eq!(new, 1, "delivery {n} stored by exactly one replica");
     }
-    assert_eq!(rows(test_db.url()).await, 22);
+    // Copies sent to one replica at once go into one group (one transaction): still once.
+    for n in 0..10 {
+        let delivery = end(&format!("g{n}"), "201", 1_700_000_000_000 + n);
+        let copies: Vec<_> = (0..3)
+            .map(|_| {
+                let (store, delivery) = (replicas[0].clone(), delivery.clone());
+                tokio::spawn(async move { store.append(delivery).await.expect("stored") })
+            })
+            .collect();
+        let mut new = 0;
+        for copy in copies {
+            if matches!(copy.await.expect("the task"), Appended::New(_)) {
+                new += 1;
+            }
+        }
+        assert_eq!(new, 1, "copy {n} stored by exactly one append");
+    }
+    assert_eq!(rows(test_db.url()).await, 32);
 
     // Read back as they were received.
     let stored = replicas[0]
         .stored_since(SystemTime::UNIX_EPOCH)
         .await
         .expect("reads");
-    assert_eq!(stored.len(), 22);
+    assert_eq!(stored.len(), 32);
     assert_eq!(stored[0].event, first[0]);
     assert_eq!(stored[1].event, again[0]);
 }
