@@ -490,6 +490,19 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
             _ => None,
         })
         .collect();
+    // The clients' own CPU per request, raw over wrapper, round by round: what "thin" costs,
+    // without the simulator's share of the cores diluting it (the line above adds the simulator
+    // to both sides).
+    let client_ratios: Vec<f64> = rounds
+        .iter()
+        .filter_map(|r| match r.as_slice() {
+            [w, r] => {
+                let wrapper = w.per_request(w.cpu.own.client);
+                Some(r.per_request(r.cpu.own.client) / wrapper.max(f64::EPSILON))
+            }
+            _ => None,
+        })
+        .collect();
     let _ = writeln!(
         out,
         "what bounds the figure: the simulator and the clients share the same {cores} cores (nothing here waits on a network), so req/s <= {cores} cores / (simulator + client CPU per request): ~{:.0} req/s for raw ({raw_us:.1} µs/request) and ~{:.0} req/s for the wrapper ({wrapper_us:.1} µs/request), if every core were busy. The wrapper costs {:.1} µs of CPU per request more than raw; in CPU terms the ratio is {:.2}.",
@@ -506,6 +519,20 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
             .map(|r| format!("{r:.3}"))
             .collect::<Vec<_>>()
             .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "client CPU ratios by round (raw client CPU per request / wrapper's): {}",
+        client_ratios
+            .iter()
+            .map(|r| format!("{r:.3}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "client CPU ratio raw/wrapper: {:.2}",
+        median(client_ratios)
     );
     print!("{out}");
     Some(median(ratios))

@@ -17,7 +17,9 @@ fn a_tiny_run_passes_the_wire_check_and_ends_each_meeting_once() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("0 never, 0 more than once") && stdout.contains("ratio wrapper/raw: "),
+        stdout.contains("0 never, 0 more than once")
+            && stdout.contains("ratio wrapper/raw: ")
+            && stdout.contains("client CPU ratio raw/wrapper: "),
         "{stdout}"
     );
 }
