@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use tencent_meeting::webhook::{MeetingEndFilter, Webhook};
+use tencent_meeting::webhook::{ConfirmationRules, MeetingEndFilter, Webhook};
 use tencent_meeting::{
     ApiErrorKind, Client, Credentials, Dismissed, Error, Evidence, Instance, MeetingKind, Operator,
     Refusal, RetryPolicy,
@@ -288,11 +288,15 @@ async fn confirmed_by_event(sim: &Simulator, client: &Client) -> Result<(), Stri
         .await
         .map_err(|e| unexpected(&e))?;
     println!("the service answered HTTP 200; waiting for its meeting.end ...");
-    let end = watch
-        .wait(Duration::from_secs(10))
+    // Only this dismiss's own end confirms it: end type 0, not before the request left.
+    let confirmed = watch
+        .confirm(
+            &dismissed,
+            &ConfirmationRules::default(),
+            Duration::from_secs(10),
+        )
         .await
         .map_err(|e| format!("{e}"))?;
-    let confirmed = dismissed.confirmed_by(&end).map_err(|e| e.to_string())?;
     show(&confirmed);
     server.abort();
     expect(

@@ -6,10 +6,11 @@ mod common;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, Stdio};
+use std::time::Duration;
 
 use common::{IDENTITY, Sim, json_lines, tempdir};
 use serde_json::Value;
-use tencent_meeting_sim::WebhookSubscription;
+use tencent_meeting_sim::{Faults, WebhookSubscription};
 
 const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
@@ -130,4 +131,146 @@ fn listen_without_confirm_by_event_is_refused() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--confirm-by-event"));
+}
+
+/// Posts `plaintext` to the CLI's receiver at `url`, sealed with `token` and the key, as the
+/// platform delivers; returns the HTTP status.
+fn deliver(sim: &Sim, url: &str, token: &str, plaintext: &[u8]) -> u16 {
+    use tencent_meeting::webhook::Webhook;
+    let webhook = Webhook::new(token, Some(KEY)).expect("a webhook");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let sealed = webhook.seal_event(plaintext, &now.to_string(), "58209741");
+    sim.block_on(async {
+        reqwest::Client::new()
+            .post(url)
+            .headers(sealed.header_map())
+            .header("content-type", "application/json")
+            .body(sealed.body.clone())
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    })
+}
+
+/// Starts a confirming run whose dismiss of `id` is committed and then answered `late`, and
+/// returns once the dismiss is in flight (committed, answer pending).
+fn dismiss_in_flight(sim: &Sim, id: &str, extra: &[&str]) -> (Child, String) {
+    sim.faults(Faults::none().latency_after_dismiss(Duration::from_millis(2500)));
+    let (mut child, url) = start_confirming(sim, extra);
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{id}").expect("write the ID");
+    }
+    common::wait_until(Duration::from_secs(20), "the dismiss is committed", || {
+        sim.dismiss_count(id) == 1
+    });
+    (child, url)
+}
+
+#[test]
+fn an_old_end_and_a_type_3_end_delivered_during_the_dismiss_do_not_confirm_it() {
+    use tencent_meeting::webhook::MeetingEndType;
+    use tencent_meeting::webhook::sender::MeetingEndNotice;
+
+    let sim = Sim::start();
+    let id = sim.meetings(1).remove(0);
+    // Nobody subscribed the simulator: the only events are the two below, correctly signed.
+    let (child, url) = dismiss_in_flight(&sim, &id, &["--wait", "2"]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let hour_old = MeetingEndNotice::new("an-hour-ago", &id, now_ms - 3_600_000);
+    let mut empty = MeetingEndNotice::new("empty-before-end", &id, now_ms);
+    empty.end_type = MeetingEndType::EmptyBeforeScheduledEnd;
+    for notice in [&hour_old, &hour_old, &empty] {
+        assert_eq!(deliver(&sim, &url, TOKEN, &notice.to_json()), 200);
+    }
+    let output = child.wait_with_output().expect("the CLI finishes");
+    let lines = json_lines(&output);
+    assert_eq!(output.status.code(), Some(6), "{lines:?}");
+    let record = &lines[0];
+    assert_eq!(record["status"], "not_confirmed", "{record}");
+    assert_eq!(record["confirmed_by"], "answer", "{record}");
+    assert!(record["event"].is_null(), "{record}");
+    let ignored = &record["events_ignored"];
+    assert_eq!(
+        (
+            ignored["before_send"].as_u64(),
+            ignored["redelivered"].as_u64(),
+            ignored["end_type"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{record}"
+    );
+    assert_eq!(sim.dismiss_count(&id), 1);
+}
+
+#[test]
+fn deliveries_refused_during_the_wait_are_counted_and_the_message_names_the_token() {
+    let sim = Sim::start();
+    let id = sim.meetings(1).remove(0);
+    sim.faults(Faults::none());
+    let mut child = sim
+        .spawnable()
+        .args(["dismiss", "--from", "-"])
+        .args(IDENTITY)
+        .args(["--confirm-by-event", "--listen", "127.0.0.1:0"])
+        .args(["--listen-path", "/events", "--wait", "2"])
+        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
+        .env("TENCENT_MEETING_WEBHOOK_AES_KEY", KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    let url = announced_url(&mut child);
+    sim.faults(Faults::none().latency_after_dismiss(Duration::from_millis(1500)));
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{id}").expect("write the ID");
+    }
+    common::wait_until(Duration::from_secs(20), "the dismiss is committed", || {
+        sim.dismiss_count(&id) == 1
+    });
+    // The subscription's token is not the one the CLI was given: every delivery is refused.
+    let own_end = tencent_meeting::webhook::sender::MeetingEndNotice::new(
+        "own",
+        &id,
+        i64::MAX / 2,
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            deliver(&sim, &url, "Zz9yXx8wVv7uTt6sRr5qQq4pP", &own_end.to_json()),
+            401
+        );
+    }
+    let output = child.wait_with_output().expect("the CLI finishes");
+    assert_eq!(output.status.code(), Some(6));
+    let text = common::stdout_of(&output);
+    assert!(
+        text.contains("2 delivery(ies) to --listen were refused")
+            && text.contains("check TENCENT_MEETING_WEBHOOK_TOKEN")
+            && !text.contains("check the event subscription's URL reaches"),
+        "{text}"
+    );
+}
+
+/// Reads the CLI's stderr until it announces its receiver; keeps draining it after.
+fn announced_url(child: &mut Child) -> String {
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .and_then(Result::ok)
+            .expect("the CLI announces its receiver");
+        if let Some(url) = line.strip_prefix("listening for meeting.end events on ") {
+            break url.to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    url
 }

@@ -1,5 +1,5 @@
 //! Response bodies and the answers built from them: empty, JSON, the service's error body, a
-//! proxy's HTML 502 page, and truncated answers.
+//! proxy's HTML 502 page, a gateway's HTML 504 and a proxy's 200 page, and truncated answers.
 
 use std::convert::Infallible;
 use std::future::Future as _;
@@ -127,6 +127,26 @@ pub(crate) fn html_502() -> SimResponse {
         StatusCode::BAD_GATEWAY,
         "text/html",
         "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+    )
+}
+
+/// The page a gateway (nginx) answers when the service took longer than its upstream timeout:
+/// the request was forwarded, and perhaps acted on.
+pub(crate) fn html_504() -> SimResponse {
+    response(
+        StatusCode::GATEWAY_TIMEOUT,
+        "text/html",
+        "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+    )
+}
+
+/// A page a proxy answers with HTTP 200 in the service's place (an interstitial, a captive
+/// portal): not the service's success.
+pub(crate) fn proxy_page_200() -> SimResponse {
+    response(
+        StatusCode::OK,
+        "text/html",
+        "<html><head><title>Request received</title></head><body><p>Your request has been received by the proxy.</p></body></html>\r\n",
     )
 }
 

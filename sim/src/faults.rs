@@ -3,9 +3,11 @@
 //! truncated bodies, as shares drawn from a seedable RNG or as "fail the next N requests"
 //! (optionally only dismisses or look-ups, or only one meeting ID).
 //!
-//! Faults apply to API requests only (never to `/_sim/`). Every failure but `truncated` answers
-//! instead of handling the request, so nothing changes; `truncated` handles the request (a
-//! dismiss is committed) and then cuts the answer short.
+//! Faults apply to API requests only (never to `/_sim/`). Every failure but `truncated`,
+//! `html_504_after_commit` and `proxy_200_after_commit` answers instead of handling the request,
+//! so nothing changes; those three handle the request (a dismiss is committed) and then lose the
+//! service's answer: cut short, or replaced by a gateway's HTML 504 or a proxy's HTML 200 page,
+//! as a gateway in front of the service answers when it gave up waiting after forwarding.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -48,6 +50,14 @@ pub enum FailureKind {
     /// proxy's HTML.
     #[serde(rename = "status")]
     Status(u16),
+    /// Handle the request (a dismiss is committed), then answer a gateway's HTML `504 Gateway
+    /// Time-out` in the service's place.
+    #[serde(rename = "html_504_after_commit")]
+    Html504AfterCommit,
+    /// Handle the request (a dismiss is committed), then answer HTTP 200 with a proxy's HTML
+    /// page in the service's place.
+    #[serde(rename = "proxy_200_after_commit")]
+    Proxy200AfterCommit,
 }
 
 impl FailureKind {
@@ -69,7 +79,18 @@ impl FailureKind {
             Self::Truncated => "truncated",
             Self::Api(_) => "api",
             Self::Status(_) => "status",
+            Self::Html504AfterCommit => "html_504_after_commit",
+            Self::Proxy200AfterCommit => "proxy_200_after_commit",
         }
+    }
+
+    /// Whether this failure handles the request first (a dismiss is committed) and only then
+    /// loses or replaces the service's answer.
+    pub fn handles_first(&self) -> bool {
+        matches!(
+            self,
+            Self::Truncated | Self::Html504AfterCommit | Self::Proxy200AfterCommit
+        )
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -626,6 +647,22 @@ mod tests {
         assert_eq!(faults.fail_next.len(), 2);
         assert_eq!(faults.fail_next[0].with, FailureKind::Code960000);
         assert!(serde_json::from_str::<Faults>(r#"{"latency":5}"#).is_err());
+        let after_commit: Faults = serde_json::from_str(
+            r#"{"fail_next":[{"count":1,"with":"html_504_after_commit"},{"count":9,"with":"proxy_200_after_commit","operation":"dismiss"}]}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            after_commit
+                .fail_next
+                .iter()
+                .map(|f| (f.with.name(), f.with.handles_first()))
+                .collect::<Vec<_>>(),
+            [
+                ("html_504_after_commit", true),
+                ("proxy_200_after_commit", true)
+            ]
+        );
+        assert!(!FailureKind::Html502.handles_first());
     }
 
     #[test]

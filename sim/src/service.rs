@@ -196,22 +196,34 @@ where
         // the meeting ended) are not delayed, so a client can confirm what happened.
         tokio::time::sleep(plan.latency_after_dismiss).await;
     }
-    if plan.failure == Some(FailureKind::Truncated) {
-        app.stats.fault(&FailureKind::Truncated);
-        return Ok(body::truncate(response));
+    match &plan.failure {
+        Some(kind @ FailureKind::Truncated) => {
+            app.stats.fault(kind);
+            Ok(body::truncate(response))
+        }
+        Some(kind @ FailureKind::Html504AfterCommit) => {
+            app.stats.fault(kind);
+            Ok(body::html_504())
+        }
+        Some(kind @ FailureKind::Proxy200AfterCommit) => {
+            app.stats.fault(kind);
+            Ok(body::proxy_page_200())
+        }
+        _ => Ok(response),
     }
-    Ok(response)
 }
 
-/// The answer an injected failure gives instead of handling the request (`None` for
-/// `truncated`, which handles it first), or the connection dropped.
+/// The answer an injected failure gives instead of handling the request (`None` for the
+/// failures that handle it first: [`FailureKind::handles_first`]), or the connection dropped.
 fn injected(
     app: &App,
     kind: &FailureKind,
     route: &Route,
 ) -> Result<Option<SimResponse>, DropConnection> {
     let error = match kind {
-        FailureKind::Truncated => return Ok(None),
+        FailureKind::Truncated
+        | FailureKind::Html504AfterCommit
+        | FailureKind::Proxy200AfterCommit => return Ok(None),
         FailureKind::Drop => {
             app.stats.fault(kind);
             tracing::debug!(?route, "fault: dropping the connection");

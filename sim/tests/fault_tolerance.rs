@@ -501,7 +501,7 @@ async fn a_truncated_look_up_is_retried_before_the_dismiss() {
 }
 
 #[tokio::test]
-async fn an_html_502_is_retried_and_a_lasting_one_is_a_decode_error() {
+async fn an_html_502_is_retried_and_a_lasting_one_leaves_the_outcome_unknown() {
     let rig = Rig::new(
         Simulator::builder().faults(Faults::none().fail_next(1, FailureKind::Html502)),
         policy(),
@@ -519,15 +519,16 @@ async fn an_html_502_is_retried_and_a_lasting_one_is_a_decode_error() {
     rig.faults(Faults::none().fail_next(3, FailureKind::Html502));
     let other = rig.meeting();
     match rig.dismiss(&other).await {
-        // A gateway's page is an answer: nothing was applied, and the error says what came.
-        Err(e @ Error::Decode(_)) => {
-            assert!(e.is_retryable() && !e.maybe_applied());
-            let Error::Decode(d) = &e else {
-                panic!("matched above")
+        // A gateway's page is not the service's answer: the service may have acted behind it
+        // (here it did not), so the outcome is unknown, and the error says what came last.
+        Err(Error::OutcomeUnknown(u)) => {
+            assert_eq!(u.attempts(), 3);
+            let Error::Decode(d) = u.last() else {
+                panic!("expected a decode error last, got {:?}", u.last())
             };
             assert_eq!((d.status(), d.not_json(), d.attempts()), (502, true, 3));
         }
-        result => panic!("expected a decode error, got {result:?}"),
+        result => panic!("expected an unknown outcome, got {result:?}"),
     }
     rig.assert_attempts_on_the_wire(3);
     let stats = rig.sim.stats();
@@ -766,4 +767,70 @@ fn assert_answered(done: &Dismissed) {
         "{:?}",
         done.evidence()
     );
+}
+
+#[tokio::test]
+async fn a_gateways_page_after_the_service_acted_is_never_a_failure_or_already_ended() {
+    // The service commits the dismiss; a gateway answers in its place.
+    for (kind, name) in [
+        (FailureKind::Html504AfterCommit, "html_504_after_commit"),
+        (FailureKind::Proxy200AfterCommit, "proxy_200_after_commit"),
+    ] {
+        // First attempt only: a 504 is retried, the retry finds the meeting ended, and a look-up
+        // settles it; a 200 page is not retried, so the outcome stays unknown.
+        let rig = Rig::new(
+            Simulator::builder().faults(Faults::none().fail_next(1, kind.clone())),
+            policy(),
+            Duration::from_secs(10),
+        )
+        .await;
+        let id = rig.meeting();
+        match (rig.dismiss(&id).await, &kind) {
+            (Ok(done), FailureKind::Html504AfterCommit) => assert!(
+                matches!(
+                    done.evidence(),
+                    Evidence::LookedUp {
+                        looked_up: Status::Ended,
+                        ..
+                    }
+                ),
+                "{done:?}"
+            ),
+            (Err(Error::OutcomeUnknown(u)), FailureKind::Proxy200AfterCommit) => {
+                assert!(
+                    matches!(u.last(), Error::Decode(d) if d.status() == 200),
+                    "{u:?}"
+                )
+            }
+            (other, _) => panic!("{name}, first attempt: {other:?}"),
+        }
+        let m = rig.view(&id);
+        assert_eq!(
+            (m.status, m.dismiss_count),
+            (MeetingStatus::Ended, 1),
+            "{name}"
+        );
+        assert_eq!(rig.sim.stats().faults, fault_counts([(name, 1)]));
+
+        // Every attempt: unknown, never "failed" nor "already ended".
+        let rig = Rig::new(
+            Simulator::builder().faults(Faults::none().fail_next(10, kind.clone())),
+            policy(),
+            Duration::from_secs(10),
+        )
+        .await;
+        let id = rig.meeting();
+        let e = rig.dismiss(&id).await.expect_err("unknown");
+        assert!(
+            matches!(&e, Error::OutcomeUnknown(u) if matches!(u.last(), Error::Decode(_))),
+            "{name}, every attempt: {e:?}"
+        );
+        assert!(e.maybe_applied());
+        let m = rig.view(&id);
+        assert_eq!(
+            (m.status, m.dismiss_count),
+            (MeetingStatus::Ended, 1),
+            "{name}"
+        );
+    }
 }

@@ -2,15 +2,16 @@
 //! attempt loop with retries, rate limiting, deadlines and tracing.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tencent_meeting_openapi::meeting_id::{MeetingId, MeetingIdError};
 use tracing::Instrument as _;
 
+use crate::before_send::BeforeSend;
 use crate::client::Client;
 use crate::error::{
-    ApiError, Error, OutcomeUnknown, PER_MINUTE_LIMIT, TimeoutError, TransportError,
-    ValidationError,
+    ApiError, BeforeSendError, Error, OutcomeUnknown, PER_MINUTE_LIMIT, TimeoutError,
+    TransportError, ValidationError,
 };
 use crate::instance::Instance;
 use crate::operator::Operator;
@@ -244,10 +245,11 @@ pub(crate) struct Answered {
 pub(crate) enum Outcome<T> {
     /// An attempt was answered with success.
     Answered { value: T, answer: Answered },
-    /// After an attempt whose outcome was unknown, a later one was refused with an error that the
-    /// call's `already_done` recognises (13603 for a dismiss): perhaps the unknown attempt's work.
+    /// After an attempt that may have taken effect, a later one was refused with an error that
+    /// the call's `already_done` recognises (13603 for a dismiss): perhaps the earlier one's work.
     AlreadyDoneAfterUnknown(ApiError),
-    /// The call failed. `outcome_unknown`: some attempt may have reached the service unanswered.
+    /// The call failed. `outcome_unknown`: some attempt may have taken effect
+    /// ([`Error::maybe_applied`]).
     Failed { error: Error, outcome_unknown: bool },
 }
 
@@ -256,6 +258,8 @@ pub(crate) enum Outcome<T> {
 pub(crate) struct Attempted<T> {
     pub outcome: Outcome<T>,
     pub attempts: u32,
+    /// When the first attempt's request left (by the system clock), if one did.
+    pub first_sent: Option<SystemTime>,
 }
 
 /// The final error of a call that failed after `attempts` attempts.
@@ -286,8 +290,10 @@ enum RateLimitWait {
 impl Client {
     /// Runs `send` until it succeeds, fails for good, or the retry policy's attempts or the
     /// deadline are spent. Each attempt waits for the rate limiter and is signed afresh by the
-    /// hooks. An error for which `already_done` holds, seen after an attempt whose outcome is
-    /// unknown, ends the attempts as [`Outcome::AlreadyDoneAfterUnknown`].
+    /// hooks. An error for which `already_done` holds, seen after an attempt that may have taken
+    /// effect ([`Error::maybe_applied`]), ends the attempts as
+    /// [`Outcome::AlreadyDoneAfterUnknown`]. `before_send` runs once, right before the first
+    /// request leaves (after the rate limiter); when it fails, nothing is sent.
     pub(crate) async fn attempt<T, F, Fut>(
         &self,
         operation: &'static str,
@@ -295,6 +301,7 @@ impl Client {
         budget: &Budget,
         mut send: F,
         already_done: impl Fn(&ApiError) -> bool,
+        before_send: Option<&BeforeSend>,
     ) -> Attempted<T>
     where
         T: Answer,
@@ -307,6 +314,7 @@ impl Client {
             let max_attempts = budget.retry.attempts();
             let mut outcome_unknown = false;
             let mut attempt = 0;
+            let mut first_sent = None;
             loop {
                 attempt += 1;
                 if let Some(limiter) = &inner.rate_limiter {
@@ -334,8 +342,24 @@ impl Client {
                                 outcome_unknown,
                             },
                             attempts: attempt - 1,
+                            first_sent,
                         };
                     }
+                }
+                if attempt == 1 {
+                    if let Some(hook) = before_send
+                        && let Err(e) = hook.run().await
+                    {
+                        return Attempted {
+                            outcome: Outcome::Failed {
+                                error: BeforeSendError::new(e).into(),
+                                outcome_unknown: false,
+                            },
+                            attempts: 0,
+                            first_sent: None,
+                        };
+                    }
+                    first_sent = Some(SystemTime::now());
                 }
                 let started = Instant::now();
                 let (result, record) = run_attempt(budget.attempt(), send()).await;
@@ -376,6 +400,7 @@ impl Client {
                                 },
                             },
                             attempts: attempt,
+                            first_sent,
                         };
                     }
                     Err(error) => error,
@@ -395,11 +420,12 @@ impl Client {
                         return Attempted {
                             outcome: Outcome::AlreadyDoneAfterUnknown(api),
                             attempts: attempt,
+                            first_sent,
                         };
                     }
                     other => other,
                 };
-                outcome_unknown |= error.attempt_outcome_unknown();
+                outcome_unknown |= error.maybe_applied();
                 let delay = self.retry_delay(&budget.retry, attempt, &error);
                 let give_up = match delay {
                     None => Some("not retryable"),
@@ -424,6 +450,7 @@ impl Client {
                             outcome_unknown,
                         },
                         attempts: attempt,
+                        first_sent,
                     };
                 }
                 let delay = delay.unwrap_or_default();

@@ -1,5 +1,7 @@
 //! A dismiss that is known to have taken effect, and the evidence that shows it.
 
+use std::time::SystemTime;
+
 use crate::kind::MeetingKind;
 use crate::status::MeetingStatus;
 
@@ -15,10 +17,12 @@ pub enum Evidence {
         /// The answer's `X-Tc-Trace` header, when present.
         trace_id: Option<String>,
     },
-    /// An attempt's outcome was unknown (no answer after the request was sent); a later attempt
-    /// was answered "already ended" (13603), and a look-up then showed the meeting no longer in
-    /// progress. The meeting ended; that this call ended it is likely but not shown (the host
-    /// could have ended it in between).
+    /// An attempt may have taken effect without the service's answer (no answer after the
+    /// request was written, or a gateway's page in its place: see
+    /// [`crate::Error::maybe_applied`]); a later attempt was answered "already ended" (13603),
+    /// and a look-up then showed the meeting over ([`crate::Meeting::has_ended`]). The meeting
+    /// ended; that this call ended it is likely but not shown (the host could have ended it in
+    /// between).
     #[non_exhaustive]
     LookedUp {
         /// The HTTP status of the "already ended" answer.
@@ -30,8 +34,10 @@ pub enum Evidence {
     },
 }
 
-/// A verified `meeting.end` event of the dismissed meeting: evidence, independent of the dismiss
-/// call, that the meeting ended. See [`Dismissed::confirmed_by`] (feature `webhook`).
+/// The verified `meeting.end` event that confirmed a dismiss: evidence, independent of the
+/// dismiss call, that the meeting ended — this dismiss's end, by the rules of
+/// `webhook::ConfirmationRules` (its end type, not before the request left, its sub-meeting).
+/// See [`Dismissed::confirmed_by`] (feature `webhook`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventConfirmation {
     trace_id: Option<String>,
@@ -41,6 +47,16 @@ pub struct EventConfirmation {
 }
 
 impl EventConfirmation {
+    #[cfg(feature = "webhook")]
+    pub(crate) fn of(end: &crate::webhook::MeetingEnd) -> Self {
+        Self {
+            trace_id: end.trace_id().map(str::to_string),
+            end_type: end.end_type().map(|t| t.code()),
+            operate_time_ms: end.operate_time_ms(),
+            sub_meeting_id: end.meeting().sub_meeting_id().map(str::to_string),
+        }
+    }
+
     /// The event's `trace_id`, its unique id.
     pub fn trace_id(&self) -> Option<&str> {
         self.trace_id.as_deref()
@@ -63,16 +79,6 @@ impl EventConfirmation {
     }
 }
 
-/// The event given to [`Dismissed::confirmed_by`] is the end of another meeting.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the meeting.end is for meeting {event_meeting_id}, not the dismissed {dismissed_meeting_id}"
-)]
-pub struct NotThisMeeting {
-    dismissed_meeting_id: String,
-    event_meeting_id: String,
-}
-
 /// A dismissed meeting: what was sent, and the evidence that it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dismissed {
@@ -82,13 +88,15 @@ pub struct Dismissed {
     retrieve_code_overridden: bool,
     attempts: u32,
     evidence: Evidence,
+    sent_at: SystemTime,
+    sub_meeting_id: Option<String>,
     event: Option<EventConfirmation>,
 }
 
 impl Dismissed {
     /// A meeting the service answered as dismissed, in one attempt with HTTP 200 and
-    /// `retrieve_code` 0. For tests of code that uses this crate (see [`crate::testing`]); the
-    /// client makes its own. Adjust it with the `with_*` methods.
+    /// `retrieve_code` 0, its request sent now. For tests of code that uses this crate (see
+    /// [`crate::testing`]); the client makes its own. Adjust it with the `with_*` methods.
     pub fn answered(meeting_id: impl Into<String>) -> Self {
         Self {
             meeting_id: meeting_id.into(),
@@ -100,6 +108,8 @@ impl Dismissed {
                 status: 200,
                 trace_id: None,
             },
+            sent_at: SystemTime::now(),
+            sub_meeting_id: None,
             event: None,
         }
     }
@@ -111,6 +121,7 @@ impl Dismissed {
         retrieve_code_overridden: bool,
         attempts: u32,
         evidence: Evidence,
+        sent_at: SystemTime,
     ) -> Self {
         Self {
             meeting_id,
@@ -119,8 +130,22 @@ impl Dismissed {
             retrieve_code_overridden,
             attempts,
             evidence,
+            sent_at,
+            sub_meeting_id: None,
             event: None,
         }
+    }
+
+    /// With the time its (first) request left, by the system clock.
+    pub fn with_sent_at(mut self, sent_at: SystemTime) -> Self {
+        self.sent_at = sent_at;
+        self
+    }
+
+    /// With the sub-meeting it ended (a recurring meeting's, when known).
+    pub fn with_sub_meeting_id(mut self, sub_meeting_id: impl Into<String>) -> Self {
+        self.sub_meeting_id = Some(sub_meeting_id.into());
+        self
     }
 
     /// With the meeting kind given or looked up.
@@ -193,33 +218,42 @@ impl Dismissed {
         &self.evidence
     }
 
+    /// When the dismiss's first request left, by the system clock (wall-clock time, to compare
+    /// with an event's `operate_time`).
+    pub fn sent_at(&self) -> SystemTime {
+        self.sent_at
+    }
+
+    /// The sub-meeting the dismiss ended, for a recurring meeting when known (the look-up's
+    /// current sub-meeting, with `.lookup()`).
+    pub fn sub_meeting_id(&self) -> Option<&str> {
+        self.sub_meeting_id.as_deref()
+    }
+
     /// The `meeting.end` event that confirmed the end, once [`Self::confirmed_by`] was given one.
     pub fn event(&self) -> Option<&EventConfirmation> {
         self.event.as_ref()
     }
 
-    /// Upgrades this result with a verified `meeting.end` of the same meeting (from a
-    /// [`crate::webhook::MeetingEndWaiter`] watched before the dismiss was sent): the meeting was
-    /// seen to end, not only the dismiss accepted. An end of another meeting is refused.
+    /// Upgrades this result with a verified `meeting.end` that is this dismiss's end, by the
+    /// default [`crate::webhook::ConfirmationRules`]: of this meeting, of end type 0, with an
+    /// `operate_time` not before the request left (less the rules' clock skew), and of this
+    /// sub-meeting when both are known. Any other end is refused and says why. The waiter
+    /// applies the same rules ([`crate::webhook::MeetingEndWatch::confirm`]); other rules:
+    /// [`crate::webhook::ConfirmationRules::confirm`].
     #[cfg(feature = "webhook")]
     pub fn confirmed_by(
-        mut self,
+        self,
         end: &crate::webhook::MeetingEnd,
-    ) -> Result<Self, NotThisMeeting> {
-        let meeting = end.meeting();
-        if meeting.meeting_id() != self.meeting_id {
-            return Err(NotThisMeeting {
-                dismissed_meeting_id: self.meeting_id,
-                event_meeting_id: meeting.meeting_id().to_string(),
-            });
-        }
-        self.event = Some(EventConfirmation {
-            trace_id: end.trace_id().map(str::to_string),
-            end_type: end.end_type().map(|t| t.code()),
-            operate_time_ms: end.operate_time_ms(),
-            sub_meeting_id: meeting.sub_meeting_id().map(str::to_string),
-        });
-        Ok(self)
+    ) -> Result<Self, crate::webhook::NotThisDismiss> {
+        crate::webhook::ConfirmationRules::default().confirm(self, end)
+    }
+
+    /// With the event that confirmed it; the rules were checked by the caller.
+    #[cfg(feature = "webhook")]
+    pub(crate) fn with_event(mut self, event: EventConfirmation) -> Self {
+        self.event = Some(event);
+        self
     }
 
     /// The trace id of the dismiss answer that showed it done (the success answer, or the

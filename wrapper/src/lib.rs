@@ -37,10 +37,15 @@
 //!
 //! A dismiss returns `Ok(Dismissed)` only with evidence that the meeting ended
 //! ([`Dismissed::evidence`]): the service's success answer (HTTP 200 with an empty body or `{}`,
-//! nothing else), or, when an attempt went unanswered and a retry was told "already ended"
-//! (13603), a look-up showing the meeting ended. When an attempt may have reached the service and
-//! nothing since showed its fate, the error is [`Error::OutcomeUnknown`]
-//! ([`Error::maybe_applied`] is `true`); every other error means nothing was applied.
+//! nothing else), or, when an attempt may have taken effect unanswered and a retry was told
+//! "already ended" (13603), a look-up showing the meeting over. An attempt *may have taken
+//! effect* when its request was written and what came back is not the service's own answer: no
+//! answer in time, a reset or truncated answer, a gateway's 5xx page, a 2xx that is not a
+//! success body ([`Error::maybe_applied`] lists every case). When such an attempt's fate stays
+//! unshown, the error is [`Error::OutcomeUnknown`]. Every other error a dismiss returns means the
+//! dismiss did not take effect: it was refused before sending, the service refused it with its
+//! own error, something in front of the service refused it without forwarding (a 3xx or 4xx
+//! without `error_info`), or nothing was written.
 //!
 //! # Tracing
 //!
@@ -53,6 +58,7 @@
 // On docs.rs (`--cfg docsrs`, nightly): each feature-gated item says which feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod before_send;
 mod call;
 mod client;
 pub mod clock;
@@ -91,11 +97,11 @@ pub use client::{
 };
 pub use credentials::{Credentials, ProvideCredentials, SharedCredentials};
 pub use dismiss::{DismissMeeting, DismissRequest, PlannedDismiss, REASON_DETAIL_MAX_CHARS};
-pub use dismissed::{Dismissed, EventConfirmation, Evidence, NotThisMeeting};
+pub use dismissed::{Dismissed, EventConfirmation, Evidence};
 pub use dismisser::Dismisser;
 pub use error::{
-    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, OutcomeUnknown, Refusal, TimeoutError,
-    TransportError, ValidationError,
+    ApiError, ApiErrorKind, BeforeSendError, ConfigError, DecodeError, Error, OutcomeUnknown,
+    Refusal, TimeoutError, TransportError, ValidationError,
 };
 pub use instance::Instance;
 pub use kind::MeetingKind;

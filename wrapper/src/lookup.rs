@@ -6,12 +6,15 @@ use tencent_meeting_openapi::types;
 
 use crate::call::{Budget, Call, Identity, Outcome, Overrides, final_error};
 use crate::client::Client;
-use crate::error::{Error, Refusal};
+use crate::error::{ApiError, Error};
 use crate::instance::Instance;
 use crate::kind::MeetingKind;
 use crate::operator::Operator;
 use crate::retry::RetryPolicy;
 use crate::status::MeetingStatus;
+
+/// The service's code for a meeting that does not exist.
+const NOT_FOUND: i64 = 9003;
 
 /// A look-up, configured by chained calls and run by [`GetMeeting::send`].
 #[derive(Debug, Clone)]
@@ -106,13 +109,14 @@ impl Meeting {
         self.status == Some(MeetingStatus::Started)
     }
 
-    /// Whether the meeting has ended: `MEETING_STATE_ENDED`, `_NULL` (past its end and empty) or
-    /// `_RECYCLED`; for a recurring meeting also `_INIT`, its state between sub-meetings.
+    /// Whether the meeting has ended: its state is over ([`MeetingStatus::is_over`]:
+    /// `MEETING_STATE_ENDED` or `_RECYCLED`); for a recurring meeting also `_INIT`, its state
+    /// between sub-meetings once one has been dismissed. `_NULL` is not (never started).
     pub fn has_ended(&self) -> bool {
         match &self.status {
-            Some(MeetingStatus::Ended | MeetingStatus::Null | MeetingStatus::Recycled) => true,
             Some(MeetingStatus::Init) => matches!(self.kind, MeetingKind::Recurring { .. }),
-            _ => false,
+            Some(status) => status.is_over(),
+            None => false,
         }
     }
 }
@@ -226,10 +230,11 @@ pub(crate) async fn lookup(
                 request.send().await.map(|rv| rv.into_inner())
             },
             |_| false,
+            None,
         )
         .await;
     let found = match attempted.outcome {
-        Outcome::Answered { value, .. } => value,
+        Outcome::Answered { value, answer } => (value, answer),
         // A look-up changes nothing, so an attempt's unknown outcome does not matter.
         Outcome::Failed { error, .. } => {
             return Err(final_error(error, attempted.attempts, false, budget));
@@ -238,10 +243,27 @@ pub(crate) async fn lookup(
             return Err(final_error(api.into(), attempted.attempts, false, budget));
         }
     };
-    let info = found
-        .meeting_info_list
-        .into_iter()
-        .next()
-        .ok_or_else(|| Refusal::not_found(call.meeting_id.as_str()))?;
-    Ok(Meeting::from_info(info))
+    let (found, answer) = found;
+    match found.meeting_info_list.into_iter().next() {
+        Some(info) => Ok(Meeting::from_info(info)),
+        // One shape for a missing meeting, whoever found it missing: the service's own code for
+        // it, with this answer's status and trace id.
+        None => {
+            let mut missing = ApiError::new(
+                answer.status,
+                NOT_FOUND,
+                format!(
+                    "the look-up of meeting {} listed no meeting",
+                    call.meeting_id.as_str()
+                ),
+            );
+            missing.trace_id = answer.trace_id;
+            Err(final_error(
+                missing.into(),
+                attempted.attempts,
+                false,
+                budget,
+            ))
+        }
+    }
 }

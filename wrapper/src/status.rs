@@ -19,7 +19,9 @@ pub enum MeetingStatus {
     Started,
     /// `MEETING_STATE_ENDED`.
     Ended,
-    /// `MEETING_STATE_NULL`: past its end and empty.
+    /// `MEETING_STATE_NULL`: the simulator's (and this crate's) reading is "never started" —
+    /// not over, and a dismiss is answered 9003. (One SDK's docs say "past its end and empty";
+    /// either way nothing shows a dismiss ended it.)
     Null,
     /// `MEETING_STATE_RECYCLED`.
     Recycled,
@@ -28,6 +30,15 @@ pub enum MeetingStatus {
 }
 
 impl MeetingStatus {
+    /// Whether a meeting in this state is over: `MEETING_STATE_ENDED` or `_RECYCLED` (ended,
+    /// its code reclaimed). The one meaning of "ended" in this workspace: the client's look-ups
+    /// ([`crate::Meeting::has_ended`]), the simulator's answers (13603 for exactly these) and
+    /// the CLI all use it. `_NULL` (never started: 9003), `_INIT` (not started), `_CANCELLED`
+    /// (9007), `_STARTED` and states this crate does not know are not over.
+    pub fn is_over(&self) -> bool {
+        matches!(self, Self::Ended | Self::Recycled)
+    }
+
     /// The service's name, e.g. `MEETING_STATE_STARTED`.
     pub fn as_str(&self) -> &str {
         match self {
@@ -87,6 +98,24 @@ impl<'de> serde::Deserialize<'de> for MeetingStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_ended_and_recycled_are_over() {
+        let over: Vec<_> = [
+            "MEETING_STATE_INVALID",
+            "MEETING_STATE_INIT",
+            "MEETING_STATE_CANCELLED",
+            "MEETING_STATE_STARTED",
+            "MEETING_STATE_ENDED",
+            "MEETING_STATE_NULL",
+            "MEETING_STATE_RECYCLED",
+            "MEETING_STATE_SOMETHING_NEW",
+        ]
+        .into_iter()
+        .filter(|name| MeetingStatus::from_service(name).is_over())
+        .collect();
+        assert_eq!(over, ["MEETING_STATE_ENDED", "MEETING_STATE_RECYCLED"]);
+    }
 
     #[test]
     fn names_round_trip_and_unknown_ones_are_kept() {

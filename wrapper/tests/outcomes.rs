@@ -62,17 +62,22 @@ async fn success_is_an_empty_body_or_an_empty_object_and_nothing_else() {
             "{body:?}"
         );
     }
+    // Anything else is not the service's success, and may follow its work (a proxy's page in
+    // its place): the outcome is unknown.
     for body in ["<html>ok</html>", "OK", "[1,2]", "null", r#"{"ok":true}"#] {
         let server = Scripted::start(vec![Step::answer(200, body)]).await;
         match dismiss(&client(&server.base_url, 3)).await {
-            Err(Error::Decode(d)) => {
-                assert_eq!(d.status(), 200);
-                assert!(
-                    d.to_string().contains("may not be the Tencent Meeting API"),
-                    "{d}"
-                );
-            }
-            other => panic!("{body:?}: expected a decode error, got {other:?}"),
+            Err(Error::OutcomeUnknown(u)) => match u.last() {
+                Error::Decode(d) => {
+                    assert_eq!(d.status(), 200);
+                    assert!(
+                        d.to_string().contains("may not be the Tencent Meeting API"),
+                        "{d}"
+                    );
+                }
+                other => panic!("{body:?}: expected a decode error last, got {other:?}"),
+            },
+            other => panic!("{body:?}: expected an unknown outcome, got {other:?}"),
         }
         assert_eq!(server.requests().len(), 1, "{body:?} is not retried");
     }
@@ -88,9 +93,10 @@ async fn success_is_an_empty_body_or_an_empty_object_and_nothing_else() {
     }
     // Another 2xx is not the documented success either.
     let server = Scripted::start(vec![Step::answer(204, "")]).await;
-    assert!(
-        matches!(dismiss(&client(&server.base_url, 1)).await, Err(Error::Decode(d)) if d.status() == 204)
-    );
+    assert!(matches!(
+        dismiss(&client(&server.base_url, 1)).await,
+        Err(Error::OutcomeUnknown(u)) if matches!(u.last(), Error::Decode(d) if d.status() == 204)
+    ));
 }
 
 #[tokio::test]
@@ -378,4 +384,221 @@ async fn the_look_up_tolerates_what_is_new_and_fails_safe_on_what_is_missing() {
         Some(tencent_meeting::MeetingKind::recurring(Some(0)))
     );
     assert!(done.retrieve_code());
+}
+
+/// What a gateway answers in the service's place after forwarding the request.
+const GATEWAY_504: &str = "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>";
+const PROXY_200: &str = "<html><body>Request accepted by the proxy.</body></html>";
+
+#[tokio::test]
+async fn a_gateways_answer_after_forwarding_leaves_the_outcome_unknown() {
+    // Every attempt answered by the gateway: nothing showed whether the dismiss took effect.
+    let server = Scripted::start(vec![
+        Step::answer(504, GATEWAY_504),
+        Step::answer(504, GATEWAY_504),
+        Step::answer(504, GATEWAY_504),
+    ])
+    .await;
+    let e = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect_err("unknown");
+    assert!(e.maybe_applied(), "{e:?}");
+    assert!(
+        matches!(&e, Error::OutcomeUnknown(u) if u.attempts() == 3 && matches!(u.last(), Error::Decode(d) if d.status() == 504)),
+        "{e:?}"
+    );
+
+    // A 200 that is not the service's success: the same.
+    let server = Scripted::start(vec![Step::answer(200, PROXY_200)]).await;
+    let e = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect_err("unknown");
+    assert!(
+        matches!(&e, Error::OutcomeUnknown(u) if matches!(u.last(), Error::Decode(d) if d.status() == 200)),
+        "{e:?}"
+    );
+    assert_eq!(server.requests().len(), 1, "a 2xx page is not retried");
+
+    // The gateway answered for the service, and the retry finds the meeting ended: only a
+    // look-up settles it.
+    for first in [Step::answer(504, GATEWAY_504), Step::answer(200, PROXY_200)] {
+        let server = Scripted::start(vec![
+            first.clone(),
+            Step::error(13603),
+            looked_up("MEETING_STATE_ENDED"),
+        ])
+        .await;
+        let result = dismiss(&client(&server.base_url, 3)).await;
+        if matches!(first, Step::Answer { status: 200, .. }) {
+            // Not retried: unknown, and never "already ended".
+            let e = result.expect_err("unknown");
+            assert!(matches!(e, Error::OutcomeUnknown(_)), "{e:?}");
+            continue;
+        }
+        let done = result.expect("confirmed by the look-up");
+        assert!(
+            matches!(
+                done.evidence(),
+                Evidence::LookedUp {
+                    looked_up: MeetingStatus::Ended,
+                    ..
+                }
+            ),
+            "{done:?}"
+        );
+        assert_eq!(server.requests().len(), 3);
+
+        // ... and a look-up that does not show it ended leaves it unknown.
+        let server = Scripted::start(vec![
+            Step::answer(504, GATEWAY_504),
+            Step::error(13603),
+            looked_up("MEETING_STATE_STARTED"),
+        ])
+        .await;
+        let e = dismiss(&client(&server.base_url, 3))
+            .await
+            .expect_err("unknown");
+        assert!(matches!(e, Error::OutcomeUnknown(_)), "{e:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_gateways_refusal_and_redirect_and_the_services_own_errors_applied_nothing() {
+    // A gateway's 4xx (it did not forward), a 3xx (redirects are not followed), and the
+    // service's own JSON 5xx: none of them may have applied the dismiss.
+    for (step, status) in [
+        (Step::answer(404, "<html>404 Not Found</html>"), 404),
+        (
+            Step::answer(413, "<html>413 Request Entity Too Large</html>"),
+            413,
+        ),
+        (
+            Step::answer(429, r#"{"message":"API rate limit exceeded"}"#),
+            429,
+        ),
+        (Step::answer(301, ""), 301),
+    ] {
+        let server = Scripted::start(vec![step]).await;
+        let e = dismiss(&client(&server.base_url, 3))
+            .await
+            .expect_err("refused");
+        assert!(!e.maybe_applied(), "{status}: {e:?}");
+        assert!(
+            matches!(&e, Error::Decode(d) if d.status() == status),
+            "{status}: {e:?}"
+        );
+    }
+    let server = Scripted::start(vec![
+        Step::answer(
+            500,
+            r#"{"error_info":{"error_code":960000,"message":"internal"}}"#,
+        ),
+        Step::error(13603),
+    ])
+    .await;
+    let e = dismiss(&client(&server.base_url, 3))
+        .await
+        .expect_err("already ended");
+    assert_eq!(e.api_kind(), Some(ApiErrorKind::AlreadyEnded), "{e:?}");
+    assert!(!e.maybe_applied());
+
+    // A refused connection sent nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let e = dismiss(&client(&format!("http://{addr}"), 1))
+        .await
+        .expect_err("refused");
+    assert!(!e.maybe_applied(), "{e:?}");
+    assert!(matches!(e, Error::Transport(_)), "{e:?}");
+}
+
+#[tokio::test]
+async fn the_before_send_hook_runs_once_when_the_request_is_about_to_leave() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    // Once per call, retries included, and the send time is taken after it.
+    let server = Scripted::start(vec![Step::late(LATE), Step::answer(200, "")]).await;
+    let runs = Arc::new(Mutex::new(Vec::new()));
+    let hook_runs = Arc::clone(&runs);
+    let before = SystemTime::now();
+    let done = client(&server.base_url, 3)
+        .dismiss_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .before_send(move || {
+            let runs = Arc::clone(&hook_runs);
+            async move {
+                runs.lock().expect("lock").push(SystemTime::now());
+                Ok::<(), String>(())
+            }
+        })
+        .send()
+        .await
+        .expect("answered");
+    let runs = runs.lock().expect("lock").clone();
+    assert_eq!(runs.len(), 1, "retries do not run it again");
+    assert!(
+        before <= runs[0] && runs[0] <= done.sent_at(),
+        "{runs:?} {done:?}"
+    );
+    assert!(done.sent_at() <= SystemTime::now());
+
+    // A failing hook: nothing is sent, and the error says so.
+    let server = Scripted::start(vec![Step::answer(200, "")]).await;
+    let e = dismiss_with_hook(&client(&server.base_url, 3), || async {
+        Err::<(), _>("the journal is full".to_string())
+    })
+    .await
+    .expect_err("not sent");
+    assert!(matches!(&e, Error::BeforeSend(_)), "{e:?}");
+    assert!(!e.maybe_applied());
+    assert_eq!(e.attempts(), 0);
+    assert!(e.to_string().contains("the journal is full"), "{e}");
+    assert!(server.requests().is_empty(), "nothing left");
+
+    // It runs after the rate limiter's wait, not before: the second call of a 1-per-2-s limit
+    // runs it only once its slot came.
+    let server = Scripted::start(vec![Step::answer(200, ""), Step::answer(200, "")]).await;
+    let paced = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(Credentials::enterprise("200000001", "AKIDEXAMPLE", "secret").expect("creds"))
+        .rate_limit_per(std::num::NonZeroU32::MIN, Duration::from_secs(2))
+        .build()
+        .expect("client");
+    dismiss(&paced).await.expect("first");
+    let started = Instant::now();
+    let ran_at = Arc::new(Mutex::new(None));
+    let hook_ran_at = Arc::clone(&ran_at);
+    dismiss_with_hook(&paced, move || {
+        let ran_at = Arc::clone(&hook_ran_at);
+        async move {
+            *ran_at.lock().expect("lock") = Some(Instant::now());
+            Ok::<(), String>(())
+        }
+    })
+    .await
+    .expect("second");
+    let waited = ran_at.lock().expect("lock").map(|t| t - started);
+    assert!(
+        waited.is_some_and(|w| w >= Duration::from_secs(1)),
+        "the hook ran {waited:?} into the pacing wait"
+    );
+}
+
+async fn dismiss_with_hook<F, Fut>(client: &Client, hook: F) -> Result<Dismissed, Error>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    client
+        .dismiss_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .reason_code(1)
+        .before_send(hook)
+        .send()
+        .await
 }

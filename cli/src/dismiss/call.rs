@@ -95,24 +95,30 @@ impl<'a> Calls<'a> {
                 Err(e) => return Outcome::Unknown(Unknown::LookUp(Box::new(e))),
             }
         }
+        let mut dismiss = self.dismiss(id);
         if let Some(journal) = &self.journal {
+            // Written when the request is about to leave (after the pacing wait), and durable
+            // before it does: a crash before leaves nothing in doubt; a failure sends nothing.
+            let journal = journal.clone();
             let sending = json!({"meeting_id": id, "line": entry.line, "status": SENDING});
-            if let Err(e) = journal.append(&sending).await {
-                return Outcome::Failed(Failure::Journal(e));
-            }
+            dismiss = dismiss.before_send(move || {
+                let journal = journal.clone();
+                let sending = sending.clone();
+                async move { journal.append(&sending).await }
+            });
         }
         // Watch before sending: the event can arrive before the dismiss's answer.
-        let watch = self.confirmer.as_ref().map(|c| (c.watch(id), c.wait()));
-        match self.dismiss(id).send().await {
+        let watch = self
+            .confirmer
+            .as_ref()
+            .map(|c| (c.watch(id), c.wait(), c.rules()));
+        match dismiss.send().await {
             Ok(dismissed) => match watch {
                 None => Outcome::Done(Done::Dismissed(Box::new(dismissed))),
-                Some((watch, wait)) => match watch.wait(wait).await {
-                    Ok(end) => match dismissed.clone().confirmed_by(&end) {
-                        Ok(confirmed) => Outcome::Done(Done::Dismissed(Box::new(confirmed))),
-                        // The watch filters by meeting ID, so this cannot be another meeting's.
-                        Err(_) => Outcome::NotConfirmed(Box::new(dismissed), wait),
-                    },
-                    Err(_) => Outcome::NotConfirmed(Box::new(dismissed), wait),
+                // Only this dismiss's own end confirms it; others are counted, and said.
+                Some((watch, wait, rules)) => match watch.confirm(&dismissed, &rules, wait).await {
+                    Ok(confirmed) => Outcome::Done(Done::Dismissed(Box::new(confirmed))),
+                    Err(not_seen) => Outcome::NotConfirmed(Box::new(dismissed), Box::new(not_seen)),
                 },
             },
             Err(e) => match Outcome::of_error(e, in_doubt) {
@@ -127,7 +133,8 @@ impl<'a> Calls<'a> {
         }
     }
 
-    /// `Some(done)` when a look-up shows the meeting ended; `None` when it does not.
+    /// `Some(done)` when a look-up shows the meeting over ([`tencent_meeting::Meeting::has_ended`]:
+    /// not `MEETING_STATE_NULL`, which is a meeting that never started); `None` when it does not.
     async fn look_up(&self, id: &str) -> Result<Option<Outcome>, Error> {
         let mut lookup = self.client.get_meeting(id).instance(self.args.instance);
         if let Some(operator) = self.args.operator() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tencent_meeting::webhook::axum::Receiver;
 use tencent_meeting::webhook::{
-    Event, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch, Webhook,
+    ConfirmationRules, Event, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch, Webhook,
 };
 use tencent_meeting_postgres::{Database, PgEventFeed};
 use tokio::task::JoinHandle;
@@ -91,10 +91,17 @@ impl Confirmer {
     pub fn wait(&self) -> Duration {
         self.wait
     }
+
+    /// Which end confirms a dismiss: the library's defaults (end type 0, not before the request
+    /// left less 5 s of clock skew, the same sub-meeting when both are known).
+    pub fn rules(&self) -> ConfirmationRules {
+        ConfirmationRules::default()
+    }
 }
 
-/// Serves the library's receiver on `listener` at `path`, feeding the returned waiter. Nothing
-/// is stored: the events only confirm (the journal keeps each confirmation).
+/// Serves the library's receiver on `listener` at `path`, feeding the returned waiter (with the
+/// events it acknowledges, and a count of the deliveries it refuses). Nothing is stored: the
+/// events only confirm (the journal keeps each confirmation).
 pub fn serve_receiver(
     webhook: Webhook,
     listener: tokio::net::TcpListener,

@@ -1,7 +1,8 @@
 //! What became of one meeting ID: the statuses a user reads (`done`, `already_ended`,
 //! `failed`, `unknown`, `skipped`), with what shows each.
 
-use tencent_meeting::{ApiErrorKind, Dismissed, Error, MeetingStatus, PreparedRequest, Refusal};
+use tencent_meeting::webhook::NotSeen;
+use tencent_meeting::{ApiErrorKind, Dismissed, Error, MeetingStatus, PreparedRequest};
 
 use crate::dismiss::journal::Prior;
 use crate::outcome::Exit;
@@ -11,9 +12,10 @@ use crate::outcome::Exit;
 pub enum Outcome {
     /// The meeting ended, and something showed it.
     Done(Done),
-    /// `--confirm-by-event`: the dismiss went through (the client's evidence), but its
-    /// `meeting.end` was not seen within the wait.
-    NotConfirmed(Box<Dismissed>, std::time::Duration),
+    /// `--confirm-by-event`: the dismiss went through (the client's evidence), but its own
+    /// `meeting.end` was not seen within the wait (what was seen or refused instead, in
+    /// `NotSeen`).
+    NotConfirmed(Box<Dismissed>, Box<NotSeen>),
     /// The meeting had already ended before this call (13603 on a call with no unknown attempt,
     /// or a look-up before the dismiss): not a failure, and not this run's doing.
     AlreadyEnded(Ended),
@@ -33,8 +35,8 @@ pub enum Done {
     /// The client's evidence: the service's success answer, or "already ended" after an
     /// unknown attempt confirmed by a look-up.
     Dismissed(Box<Dismissed>),
-    /// An earlier dismiss's outcome was unknown (journal), and a look-up now shows the meeting
-    /// ended.
+    /// An earlier run's dismiss was in doubt (journal), and a look-up now shows the meeting
+    /// over: it ended, perhaps by that dismiss (nothing shows who ended it).
     LookedUp(MeetingStatus),
 }
 
@@ -43,8 +45,8 @@ pub enum Done {
 pub enum Ended {
     /// The dismiss was answered 13603, and no attempt before it was in doubt.
     Answered(Box<Error>),
-    /// `--lookup` found the meeting ended, so the dismiss was not sent.
-    LookedUp(String),
+    /// `--lookup` found the meeting over, so the dismiss was not sent.
+    LookedUp(MeetingStatus),
 }
 
 /// Why nothing was applied.
@@ -114,12 +116,18 @@ impl Outcome {
     /// The outcome of a dismiss call's error. `in_doubt`: an earlier run's dismiss of this ID
     /// may have taken effect, so "already ended" may be ours and is not taken at its word.
     pub fn of_error(error: Error, in_doubt: bool) -> Result<Self, Box<Error>> {
+        if let Error::BeforeSend(e) = &error {
+            // The only before-send hook the CLI sets writes the journal's "sending" line.
+            return Ok(Self::Failed(Failure::Journal(e.hook_error().to_string())));
+        }
         if has_ended(&error) {
             return if in_doubt {
                 Err(Box::new(error))
             } else {
                 Ok(Self::AlreadyEnded(match error {
-                    Error::Refused(refusal) => Ended::LookedUp(refused_status(&refusal)),
+                    Error::Refused(refusal) => {
+                        Ended::LookedUp(refusal.status().cloned().unwrap_or(MeetingStatus::Ended))
+                    }
                     other => Ended::Answered(Box::new(other)),
                 }))
             };
@@ -132,31 +140,32 @@ impl Outcome {
     }
 }
 
-/// Whether the error says the meeting had ended before this call: 13603 (not after an unknown
-/// attempt: then the client confirms it itself, or returns `OutcomeUnknown`), or a `--lookup`
-/// that found it ended.
+/// Whether the error says the meeting had ended before this call: 13603 (not after an attempt
+/// that may have taken effect: then the client confirms it itself, or returns
+/// `OutcomeUnknown`), or a `--lookup` that found it over ([`MeetingStatus::is_over`]).
 fn has_ended(error: &Error) -> bool {
     match error {
         Error::Api(api) => api.kind() == ApiErrorKind::AlreadyEnded,
-        Error::Refused(refusal) => matches!(
-            MeetingStatus::from_service(&refused_status(refusal)),
-            MeetingStatus::Ended | MeetingStatus::Recycled
-        ),
+        Error::Refused(refusal) => refusal.status().is_some_and(MeetingStatus::is_over),
         _ => false,
-    }
-}
-
-fn refused_status(refusal: &Refusal) -> String {
-    match refusal {
-        Refusal::NotInProgress { status, .. } => status.clone(),
-        _ => String::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tencent_meeting::{ApiError, OutcomeUnknown, TimeoutError};
+    use tencent_meeting::{ApiError, BeforeSendError, OutcomeUnknown, Refusal, TimeoutError};
+
+    #[test]
+    fn a_failed_sending_line_is_a_journal_failure() {
+        let e = Error::from(BeforeSendError::new("disk full"));
+        let outcome = Outcome::of_error(e, false).ok();
+        assert!(
+            matches!(&outcome, Some(Outcome::Failed(Failure::Journal(m))) if m == "disk full"),
+            "{outcome:?}"
+        );
+        assert_eq!(outcome.map(|o| o.exit()), Some(Exit::Incomplete));
+    }
 
     #[test]
     fn already_ended_is_its_own_status_unless_an_earlier_dismiss_is_in_doubt() {
@@ -164,12 +173,17 @@ mod tests {
         let outcome = Outcome::of_error(ended(), false).ok();
         assert_eq!(outcome.map(|o| o.status()), Some("already_ended"));
         assert!(Outcome::of_error(ended(), true).is_err(), "to be confirmed");
-        let looked_up = Error::from(Refusal::not_in_progress("1", "MEETING_STATE_ENDED"));
-        let outcome = Outcome::of_error(looked_up, false).ok();
-        assert_eq!(outcome.map(|o| o.status()), Some("already_ended"));
-        let not_started = Error::from(Refusal::not_in_progress("1", "MEETING_STATE_INIT"));
-        let outcome = Outcome::of_error(not_started, false).ok();
-        assert_eq!(outcome.map(|o| o.status()), Some("failed"));
+        for (status, expected) in [
+            (MeetingStatus::Ended, "already_ended"),
+            (MeetingStatus::Recycled, "already_ended"),
+            (MeetingStatus::Init, "failed"),
+            // Never started: not over (the simulator answers its dismiss 9003).
+            (MeetingStatus::Null, "failed"),
+        ] {
+            let refused = Error::from(Refusal::not_in_progress("1", Some(status.clone())));
+            let outcome = Outcome::of_error(refused, false).ok();
+            assert_eq!(outcome.map(|o| o.status()), Some(expected), "{status}");
+        }
     }
 
     #[test]

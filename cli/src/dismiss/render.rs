@@ -1,6 +1,7 @@
 //! Each outcome in words and as JSON: pure functions, shared by stdout and the journal.
 
 use serde_json::{Value, json};
+use tencent_meeting::webhook::NotSeen;
 use tencent_meeting::{Dismissed, Error, Evidence, MeetingKind, PreparedRequest};
 
 use crate::args::{DismissArgs, OperatorIdType};
@@ -80,13 +81,14 @@ pub fn text(entry: &Entry, outcome: &Outcome, resolve: &Resolve) -> String {
     let id = &entry.meeting_id;
     match outcome {
         Outcome::Done(Done::Dismissed(d)) => dismissed_text(d),
-        Outcome::NotConfirmed(d, wait) => format!(
-            "{}; but its meeting.end event was not seen within {}s (--wait): check the event subscription's URL reaches --listen",
+        Outcome::NotConfirmed(d, not_seen) => format!(
+            "{}; but its own meeting.end event was not seen within {}s (--wait){}",
             dismissed_text(d),
-            wait.as_secs_f64()
+            not_seen.waited().as_secs_f64(),
+            not_seen_text(not_seen)
         ),
         Outcome::Done(Done::LookedUp(status)) => format!(
-            "dismissed meeting {id}: an earlier dismiss's outcome was unknown, and a look-up now shows the meeting {status}"
+            "meeting {id} has ended (a look-up says {status}); an earlier run's dismiss of it was in doubt, so perhaps that dismiss ended it"
         ),
         Outcome::AlreadyEnded(Ended::Answered(e)) => format!(
             "meeting {id} had already ended ({}): this call did not end it",
@@ -138,9 +140,22 @@ pub fn text(entry: &Entry, outcome: &Outcome, resolve: &Resolve) -> String {
 pub fn json(entry: &Entry, outcome: &Outcome, resolve: &Resolve) -> Value {
     let mut record = match outcome {
         Outcome::Done(Done::Dismissed(d)) => dismissed_json(d),
-        Outcome::NotConfirmed(d, wait) => {
+        Outcome::NotConfirmed(d, not_seen) => {
             let mut record = dismissed_json(d);
-            record["event_not_seen_within_s"] = json!(wait.as_secs_f64());
+            record["event_not_seen_within_s"] = json!(not_seen.waited().as_secs_f64());
+            let ignored = not_seen.ignored();
+            record["events_ignored"] = json!({
+                "redelivered": ignored.redelivered(),
+                "end_type": ignored.end_type(),
+                "before_send": ignored.before_send(),
+                "other_sub_meeting": ignored.other_sub_meeting(),
+            });
+            let refused = not_seen.refused();
+            record["deliveries_refused"] = json!({
+                "signature": refused.signature(),
+                "undecryptable": refused.undecryptable(),
+                "other": refused.other(),
+            });
             record
         }
         Outcome::Done(Done::LookedUp(status)) => json!({
@@ -264,20 +279,75 @@ pub fn dismissed_text(d: &Dismissed) -> String {
     line
 }
 
+/// Why a dismiss's own event was not seen, in words that lead to the cause: deliveries refused
+/// (the receiver's token or key), ends that were not this dismiss's, or nothing at all.
+fn not_seen_text(not_seen: &NotSeen) -> String {
+    let mut text = String::new();
+    let refused = not_seen.refused();
+    if refused.total() > 0 {
+        let mut why = Vec::new();
+        if refused.signature() > 0 {
+            why.push(format!(
+                "{} with a signature that did not match (check {} against the event subscription's Token)",
+                refused.signature(),
+                crate::events::TOKEN_VAR
+            ));
+        }
+        if refused.undecryptable() > 0 {
+            why.push(format!(
+                "{} that did not decrypt (check {} against the subscription's EncodingAESKey)",
+                refused.undecryptable(),
+                crate::events::AES_KEY_VAR
+            ));
+        }
+        if refused.other() > 0 {
+            why.push(format!(
+                "{} malformed or unsigned (-v shows each)",
+                refused.other()
+            ));
+        }
+        text.push_str(&format!(
+            ": {} delivery(ies) to --listen were refused while it waited: {}",
+            refused.total(),
+            why.join("; ")
+        ));
+    }
+    let ignored = not_seen.ignored();
+    if ignored.total() > 0 {
+        text.push_str(&format!(
+            "{} {} meeting.end event(s) of this meeting were not this dismiss's ({ignored}; -v shows each)",
+            if text.is_empty() { ":" } else { ";" },
+            ignored.total()
+        ));
+    }
+    if text.is_empty() {
+        text.push_str(": no event reached --listen; check the event subscription's URL reaches it");
+    }
+    text
+}
+
 /// A dismissed meeting's fields, as JSON.
 fn dismissed_json(d: &Dismissed) -> Value {
-    let (confirmed_by, status, looked_up) = match d.evidence() {
+    let (evidence, status, looked_up) = match d.evidence() {
         Evidence::Answered { status, .. } => ("answer", Some(*status), None),
         Evidence::LookedUp {
             status, looked_up, ..
         } => ("look-up", Some(*status), Some(looked_up.as_str())),
         _ => ("other", None, None),
     };
+    // The event, when one confirmed it: the meeting was seen to end, not only the dismiss
+    // accepted. (`evidence` keeps what the dismiss call itself showed.)
+    let confirmed_by = if d.event().is_some() {
+        "event"
+    } else {
+        evidence
+    };
     json!({
         "kind": kind_name(d.kind()),
         "retrieve_code": d.retrieve_code(),
         "retrieve_code_overridden": d.retrieve_code_overridden(),
         "confirmed_by": confirmed_by,
+        "evidence": evidence,
         "looked_up_status": looked_up,
         "attempts": d.attempts(),
         "http_status": status,

@@ -94,11 +94,9 @@ fn refusal_text(refusal: &Refusal) -> String {
         Refusal::NotInProgress {
             meeting_id, status, ..
         } => format!(
-            "meeting {meeting_id} is not in progress (the look-up says {status}); only a meeting in progress can be dismissed"
+            "meeting {meeting_id} is not in progress (the look-up says {}); only a meeting in progress can be dismissed",
+            status.as_ref().map_or("no status", |s| s.as_str())
         ),
-        Refusal::NotFound { meeting_id, .. } => {
-            format!("the look-up found no meeting {meeting_id}")
-        }
         other => other.to_string(),
     }
 }

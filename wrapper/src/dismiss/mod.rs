@@ -133,6 +133,23 @@ impl<D: Dismisser> DismissMeeting<D> {
         self
     }
 
+    /// Runs `hook` once, right before the dismiss's first request leaves: after validation, the
+    /// look-up (with [`Self::lookup`]) and the client's rate limiter, before the request is
+    /// signed. Retries do not run it again. When it returns `Err`, nothing is sent and the call
+    /// ends with [`Error::BeforeSend`]. For recording durably that the request is about to
+    /// leave (a journal's "sending" line): a crash before the hook leaves nothing to doubt, and
+    /// a crash after it leaves exactly the dismiss it recorded in doubt. A call refused before
+    /// sending never runs it; a test double ([`crate::testing::FakeDismisser`]) does not either.
+    pub fn before_send<F, Fut, E>(mut self, hook: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.request.before_send = Some(crate::before_send::BeforeSend::new(hook));
+        self
+    }
+
     /// What the call was configured with, to hand to [`Dismisser::dismiss`] yourself.
     pub fn into_request(self) -> DismissRequest {
         self.request

@@ -4,6 +4,7 @@
 
 use tencent_meeting_openapi::types;
 
+use crate::before_send::BeforeSend;
 use crate::call::{Call, Identity, Overrides};
 use crate::dismissed::Dismissed;
 use crate::error::{Error, Refusal, ValidationError};
@@ -29,6 +30,7 @@ pub struct DismissRequest {
     pub(crate) kind: Option<MeetingKind>,
     pub(crate) lookup: bool,
     pub(crate) overrides: Overrides,
+    pub(crate) before_send: Option<BeforeSend>,
 }
 
 /// A dismiss validated, with the kind's rules applied: exactly what goes out. Test doubles see
@@ -55,6 +57,7 @@ pub(crate) struct Validated {
     force_retrieve_code: bool,
     pub kind: Option<MeetingKind>,
     pub lookup: bool,
+    pub before_send: Option<BeforeSend>,
 }
 
 impl DismissRequest {
@@ -99,6 +102,7 @@ impl DismissRequest {
             force_retrieve_code: self.force_retrieve_code,
             kind: self.kind,
             lookup: self.lookup,
+            before_send: self.before_send,
         })
     }
 

@@ -1,10 +1,13 @@
 //! Runs a dismiss on a [`Client`]: the optional look-up, the attempts, and the look-up that
 //! confirms an "already ended" answer after an attempt whose outcome was unknown.
 
+use std::time::SystemTime;
+
 use crate::call::{Budget, Call, Outcome, final_error};
 use crate::client::Client;
 use crate::dismissed::{Dismissed, Evidence};
 use crate::error::{ApiError, Error, OutcomeUnknown, Refusal};
+use crate::kind::MeetingKind;
 use crate::lookup::{Meeting, lookup};
 use crate::prepared::PreparedRequest;
 use crate::status::MeetingStatus;
@@ -19,14 +22,19 @@ pub(crate) async fn dismiss(client: &Client, request: DismissRequest) -> Result<
     let budget = Budget::start(client, request.overrides)?;
     let credentials = client.credentials();
     let validated = request.validate(credentials.open_id())?;
+    let mut sub_meeting_id = None;
     let kind = if validated.lookup {
         // Boxed: only some calls look up, and the look-up's future is large.
         let meeting = Box::pin(lookup(client, &validated.call, &budget)).await?;
         check_looked_up(validated.call.meeting_id.as_str(), &meeting)?;
+        if matches!(meeting.kind(), MeetingKind::Recurring { .. }) {
+            sub_meeting_id = meeting.current_sub_meeting_id().map(str::to_string);
+        }
         Some(meeting.kind())
     } else {
         validated.kind
     };
+    let before_send = validated.before_send.clone();
     let planned = validated.plan(kind)?;
     let meeting_id = &planned.call.meeting_id;
     // The body built and checked here goes out with the first attempt; a retry builds it again
@@ -54,9 +62,12 @@ pub(crate) async fn dismiss(client: &Client, request: DismissRequest) -> Result<
                 }
             },
             |api| api.code() == ALREADY_ENDED,
+            before_send.as_ref(),
         )
         .await;
     let attempts = attempted.attempts;
+    // Set whenever an attempt left, which every outcome but a failure needs.
+    let sent_at = attempted.first_sent.unwrap_or_else(SystemTime::now);
     let evidence = match attempted.outcome {
         Outcome::Answered { answer, .. } => Evidence::Answered {
             status: answer.status,
@@ -77,14 +88,19 @@ pub(crate) async fn dismiss(client: &Client, request: DismissRequest) -> Result<
             outcome_unknown,
         } => return Err(final_error(error, attempts, outcome_unknown, &budget)),
     };
-    Ok(Dismissed::new(
+    let dismissed = Dismissed::new(
         planned.meeting_id().to_string(),
         planned.kind,
         planned.retrieve_code,
         planned.retrieve_code_overridden,
         attempts,
         evidence,
-    ))
+        sent_at,
+    );
+    Ok(match sub_meeting_id {
+        Some(sub) => dismissed.with_sub_meeting_id(sub),
+        None => dismissed,
+    })
 }
 
 /// Validates, stamps and signs `request` exactly as [`dismiss`] would, without sending it.
@@ -123,17 +139,15 @@ fn check_looked_up(meeting_id: &str, meeting: &Meeting) -> Result<(), Refusal> {
     if !meeting.in_progress() {
         return Err(Refusal::not_in_progress(
             meeting_id,
-            meeting
-                .status()
-                .map_or_else(|| "unknown".to_string(), |s| s.to_string()),
+            meeting.status().cloned(),
         ));
     }
     Ok(())
 }
 
-/// After an attempt whose outcome was unknown, the service answered "already ended": looks the
-/// meeting up, and takes the dismiss as done only when the look-up shows the meeting ended.
-/// Anything else leaves the outcome unknown.
+/// After an attempt that may have taken effect, the service answered "already ended": looks the
+/// meeting up, and takes the dismiss as done only when the look-up shows the meeting ended
+/// ([`Meeting::has_ended`]). Anything else leaves the outcome unknown.
 async fn confirm_by_lookup(
     client: &Client,
     call: &Call,

@@ -124,7 +124,9 @@ pub enum ApiErrorKind {
     /// 9002: the meeting ID (or TinyId) is wrong, e.g. a sub-meeting ID given where the master
     /// meeting ID is needed.
     InvalidMeetingId,
-    /// 9003: the meeting does not exist.
+    /// 9003: no meeting in progress under this ID. The service's error table says "the
+    /// meeting does not exist"; the simulator also answers it for a meeting that has not started
+    /// (`MEETING_STATE_INIT`, `_NULL`), as the service is believed to: the message says which.
     NotFound,
     /// 9007: the meeting was cancelled.
     Cancelled,
@@ -180,7 +182,8 @@ impl fmt::Display for ApiErrorKind {
             Self::InvalidParameter => "invalid parameter",
             Self::UserNotRegistered => "user not registered",
             Self::InvalidMeetingId => "invalid meeting ID (a sub-meeting ID?)",
-            Self::NotFound => "meeting not found",
+            // Not "not found": the same code answers a meeting that has not started.
+            Self::NotFound => "no meeting in progress under this ID",
             Self::Cancelled => "meeting cancelled",
             Self::AlreadyEnded => "meeting already ended",
             Self::NoPermission => "no permission",

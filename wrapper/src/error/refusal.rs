@@ -1,5 +1,7 @@
 //! A call that the dismiss page's rules refuse before the dismiss is sent.
 
+use crate::status::MeetingStatus;
+
 /// A call the rules of the dismiss page refuse. The dismiss request was not sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -28,23 +30,20 @@ pub enum Refusal {
         /// How many sub-meetings are still to come; `None` when the service did not say.
         remaining: Option<u32>,
     },
-    /// Only a meeting in progress can be dismissed.
+    /// Only a meeting in progress can be dismissed. (A meeting the look-up did not find is not
+    /// a refusal: it is the service's 9003, [`crate::ApiErrorKind::NotFound`], the same shape as
+    /// when the dismiss itself finds it missing.)
     #[error(
-        "meeting {meeting_id} is not in progress (status {status}); only a meeting in progress can be dismissed"
+        "meeting {meeting_id} is not in progress ({}); only a meeting in progress can be dismissed",
+        status_text(status.as_ref())
     )]
     #[non_exhaustive]
     NotInProgress {
         /// The meeting ID.
         meeting_id: String,
-        /// The status the look-up reported, as the service spells it.
-        status: String,
-    },
-    /// The look-up found no meeting under this ID.
-    #[error("the look-up of meeting {meeting_id} returned no meeting")]
-    #[non_exhaustive]
-    NotFound {
-        /// The meeting ID.
-        meeting_id: String,
+        /// The status the look-up reported (`None`: it reported none). Whether it is over:
+        /// [`MeetingStatus::is_over`].
+        status: Option<MeetingStatus>,
     },
 }
 
@@ -63,18 +62,26 @@ impl Refusal {
     }
 
     /// [`Refusal::NotInProgress`].
-    pub fn not_in_progress(meeting_id: impl Into<String>, status: impl Into<String>) -> Self {
+    pub fn not_in_progress(meeting_id: impl Into<String>, status: Option<MeetingStatus>) -> Self {
         Self::NotInProgress {
             meeting_id: meeting_id.into(),
-            status: status.into(),
+            status,
         }
     }
 
-    /// [`Refusal::NotFound`].
-    pub fn not_found(meeting_id: impl Into<String>) -> Self {
-        Self::NotFound {
-            meeting_id: meeting_id.into(),
+    /// The state of a meeting refused as not in progress, when the look-up reported one.
+    pub fn status(&self) -> Option<&MeetingStatus> {
+        match self {
+            Self::NotInProgress { status, .. } => status.as_ref(),
+            _ => None,
         }
+    }
+}
+
+fn status_text(status: Option<&MeetingStatus>) -> String {
+    match status {
+        Some(status) => format!("status {status}"),
+        None => "the look-up reported no status".to_string(),
     }
 }
 

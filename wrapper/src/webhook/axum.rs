@@ -195,6 +195,9 @@ impl<H: EventHandler> Receiver<H> {
             Ok(events) => events,
             Err(e) => {
                 tracing::info!(error = %e, "event refused");
+                if let Some(waiter) = &self.waiter {
+                    waiter.refused(&e);
+                }
                 return refuse(e.http_status(), e.to_string());
             }
         };

@@ -27,6 +27,7 @@
 //! | [`Webhook`]: the Token and key, `verify_and_parse`, `verify_url` | `config` |
 //! | the platform's side: sealing events and URL checks (the simulator uses it) | [`sender`] |
 //! | where acknowledged events are kept: [`store::EventStore`], [`store::EventKey`] (the one identity of an event), [`store::MemoryEventStore`] | [`store`] |
+//! | which `meeting.end` confirms a dismiss (end type, time, sub-meeting) | [`ConfirmationRules`] |
 //! | waiting for one meeting's `meeting.end` with a deadline | [`waiter`] |
 //! | the axum receiver | `axum` (feature `webhook-axum`) |
 //!
@@ -37,6 +38,7 @@
 pub mod axum;
 pub mod cipher;
 mod config;
+mod confirmation;
 mod error;
 pub mod event;
 pub mod headers;
@@ -50,10 +52,13 @@ pub mod waiter;
 
 pub use cipher::{AesKey, Cipher, DecryptError};
 pub use config::Webhook;
+pub use confirmation::{ConfirmationRules, DEFAULT_CLOCK_SKEW, NotThisDismiss};
 pub use error::WebhookError;
 pub use event::{
     CreateMode, Event, EventMeeting, EventUser, MeetingEnd, MeetingEndType, MeetingStarted,
     MeetingType,
 };
 pub use headers::SignatureHeaders;
-pub use waiter::{MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch, NotSeen};
+pub use waiter::{
+    IgnoredEnds, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch, NotSeen, RefusedDeliveries,
+};
