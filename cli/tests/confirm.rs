@@ -236,11 +236,7 @@ fn deliveries_refused_during_the_wait_are_counted_and_the_message_names_the_toke
         sim.dismiss_count(&id) == 1
     });
     // The subscription's token is not the one the CLI was given: every delivery is refused.
-    let own_end = tencent_meeting::webhook::sender::MeetingEndNotice::new(
-        "own",
-        &id,
-        i64::MAX / 2,
-    );
+    let own_end = tencent_meeting::webhook::sender::MeetingEndNotice::new("own", &id, i64::MAX / 2);
     for _ in 0..2 {
         assert_eq!(
             deliver(&sim, &url, "Zz9yXx8wVv7uTt6sRr5qQq4pP", &own_end.to_json()),

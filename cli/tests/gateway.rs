@@ -36,14 +36,21 @@ fn records(out: &Output, single: bool) -> Vec<Value> {
 #[test]
 fn a_gateways_page_after_the_service_acted_ends_done_or_unknown_never_failed() {
     let sim = Sim::start();
-    for kind in [FailureKind::Html504AfterCommit, FailureKind::Proxy200AfterCommit] {
+    for kind in [
+        FailureKind::Html504AfterCommit,
+        FailureKind::Proxy200AfterCommit,
+    ] {
         for every_attempt in [false, true] {
             for single in [true, false] {
                 for journaled in [false, true] {
                     let case = format!(
                         "{} {} {} {}",
                         kind.name(),
-                        if every_attempt { "every attempt" } else { "first attempt" },
+                        if every_attempt {
+                            "every attempt"
+                        } else {
+                            "first attempt"
+                        },
                         if single { "single" } else { "batch" },
                         if journaled { "journal" } else { "no journal" }
                     );
@@ -58,7 +65,8 @@ fn a_gateways_page_after_the_service_acted_ends_done_or_unknown_never_failed() {
                     } else {
                         cli.args(["--from", &id_file(&dir, "ids.txt", &ids).to_string_lossy()]);
                     }
-                    cli.args(IDENTITY).args(["--output", "json", "--attempts", "3"]);
+                    cli.args(IDENTITY)
+                        .args(["--output", "json", "--attempts", "3"]);
                     if journaled {
                         cli.args(["--journal", &journal.to_string_lossy()]);
                     }
@@ -161,8 +169,9 @@ fn an_id_in_doubt_is_reported_as_the_look_up_shows_it() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let text = common::stdout_of(&out);
     assert!(
-        text.contains(&format!("meeting {ended} has ended (a look-up says MEETING_STATE_ENDED)"))
-            && text.contains("perhaps that dismiss ended it")
+        text.contains(&format!(
+            "meeting {ended} has ended (a look-up says MEETING_STATE_ENDED)"
+        )) && text.contains("perhaps that dismiss ended it")
             && !text.contains("dismissed meeting"),
         "{text}"
     );

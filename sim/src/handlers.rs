@@ -144,14 +144,18 @@ fn check_in_progress(m: &MeetingView) -> Result<(), ApiError> {
     let id = &m.meeting_id;
     let (code, message) = match &m.status {
         MeetingStatus::Started => return Ok(()),
+        // The one meaning of "ended" (`MeetingStatus::is_over`): answered 13603.
+        over if over.is_over() => (
+            codes::ALREADY_ENDED,
+            if *over == MeetingStatus::Recycled {
+                format!("meeting {id} already ended: its meeting code was reclaimed")
+            } else {
+                format!("meeting {id} already ended")
+            },
+        ),
         MeetingStatus::Cancelled => (
             codes::MEETING_CANCELLED,
             format!("meeting {id} was cancelled"),
-        ),
-        MeetingStatus::Ended => (codes::ALREADY_ENDED, format!("meeting {id} already ended")),
-        MeetingStatus::Recycled => (
-            codes::ALREADY_ENDED,
-            format!("meeting {id} already ended: its meeting code was reclaimed"),
         ),
         MeetingStatus::Init => match &m.current_sub_meeting_id {
             Some(sub) if m.is_recurring() => (

@@ -4,7 +4,9 @@ use std::fmt;
 
 use super::Error;
 
-/// An attempt may have reached the service and nothing since showed whether it took effect.
+/// An attempt may have taken effect — its request was written, and what came back was not the
+/// service's own answer (none in time, a cut answer, a gateway's 5xx page, a 2xx that is not a
+/// success body: see [`Error::maybe_applied`]) — and nothing since showed whether it did.
 ///
 /// For a dismiss: the meeting may or may not have been ended. Find out with a look-up
 /// ([`crate::Client::get_meeting`]: `MEETING_STATE_STARTED` means it still runs), or by waiting
