@@ -511,6 +511,48 @@ async fn a_gateways_refusal_and_redirect_and_the_services_own_errors_applied_not
         .expect_err("refused");
     assert!(!e.maybe_applied(), "{e:?}");
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
+    // The message carries the cause, not only reqwest's "error sending request".
+    assert!(
+        e.to_string().to_lowercase().contains("connection refused"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_look_up_that_lists_no_meeting_is_the_services_not_found() {
+    // The same shape as a dismiss of a missing meeting: 9003, with this answer's status.
+    for body in [
+        r#"{"meeting_number":0,"meeting_info_list":[]}"#,
+        r#"{"meeting_number":1,"meeting_info_list":[]}"#,
+    ] {
+        let server = Scripted::start(vec![Step::answer(200, body)]).await;
+        let e = client(&server.base_url, 1)
+            .get_meeting("7567173273889276131")
+            .operator(Operator::user_id("alice"))
+            .instance(Instance::Pc)
+            .send()
+            .await
+            .expect_err("no meeting");
+        match &e {
+            Error::Api(a) => {
+                assert_eq!((a.status(), a.code()), (200, 9003), "{body}");
+                assert_eq!(a.kind(), ApiErrorKind::NotFound);
+                assert_eq!(a.trace_id(), Some("scripted-200"));
+            }
+            other => panic!("{body}: expected 9003, got {other:?}"),
+        }
+        assert!(!e.to_string().contains("not found"), "{e}");
+    }
+    // An empty 200 is no look-up answer at all (only a dismiss takes it as success).
+    let server = Scripted::start(vec![Step::answer(200, "")]).await;
+    let e = client(&server.base_url, 1)
+        .get_meeting("7567173273889276131")
+        .operator(Operator::user_id("alice"))
+        .instance(Instance::Pc)
+        .send()
+        .await
+        .expect_err("not an answer");
+    assert!(matches!(&e, Error::Decode(d) if d.status() == 200), "{e:?}");
 }
 
 #[tokio::test]

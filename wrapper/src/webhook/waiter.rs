@@ -518,6 +518,7 @@ mod tests {
     async fn a_watch_sees_only_its_meeting() {
         let waiter = MeetingEndWaiter::new();
         let watch = waiter.watch(MeetingEndFilter::meeting("1"));
+        assert_eq!(watch.filter().meeting_id(), "1");
         waiter.publish(&end("2", None, 0));
         let publisher = waiter.clone();
         tokio::spawn(async move {
@@ -558,6 +559,10 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "no meeting.end seen for meeting 1 (sub-meeting 9) within 30s"
+        );
+        assert_eq!(
+            (e.meeting_id(), e.sub_meeting_id(), e.waited()),
+            ("1", Some("9"), Duration::from_secs(30))
         );
         // A dropped watch leaves nothing behind.
         assert!(waiter.lock().waiting.is_empty());
