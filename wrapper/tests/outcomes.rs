@@ -607,7 +607,8 @@ async fn the_before_send_hook_runs_once_when_the_request_is_about_to_leave() {
     let paced = Client::builder()
         .base_url(&server.base_url)
         .credentials(Credentials::enterprise("200000001", "AKIDEXAMPLE", "secret").expect("creds"))
-        .rate_limit_per(std::num::NonZeroU32::MIN, Duration::from_secs(2))
+        .rate_limit(std::num::NonZeroU32::MIN)
+        .rate_limit_window(Duration::from_secs(2))
         .build()
         .expect("client");
     dismiss(&paced).await.expect("first");
