@@ -4,8 +4,8 @@
 //! constructor, so that tests of code using this crate can make any error without a server.
 
 mod api;
-mod config;
 mod before_send;
+mod config;
 mod refusal;
 mod transport;
 mod unknown;
@@ -15,8 +15,8 @@ use std::time::Duration;
 
 pub use api::{ApiError, ApiErrorKind};
 pub(crate) use api::{PER_MINUTE_LIMIT, code_is_retryable};
-pub use config::ConfigError;
 pub use before_send::BeforeSendError;
+pub use config::ConfigError;
 pub use refusal::Refusal;
 pub use transport::{DecodeError, TimeoutError, TransportError};
 pub use unknown::OutcomeUnknown;
