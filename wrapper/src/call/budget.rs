@@ -1,0 +1,157 @@
+//! A call's settings (the client's, with the call's overrides) and the clock of its deadline: how
+//! long the next attempt may take, and whether a wait would pass the deadline.
+
+use std::time::{Duration, Instant};
+
+use crate::client::Client;
+use crate::error::{TimeoutError, ValidationError};
+use crate::retry::RetryPolicy;
+use crate::transport::AttemptSettings;
+
+/// A call's own timeout, retry policy and deadline, overriding the client's.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Overrides {
+    pub timeout: Option<Duration>,
+    pub retry: Option<RetryPolicy>,
+    pub deadline: Option<Duration>,
+}
+
+/// The settings one call runs with, and the clock of its deadline.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget {
+    pub retry: RetryPolicy,
+    timeout: Duration,
+    deadline: Option<(Instant, Duration)>,
+    started: Instant,
+}
+
+impl Budget {
+    /// The client's settings with the call's overrides, starting now.
+    pub fn start(client: &Client, overrides: Overrides) -> Result<Self, ValidationError> {
+        let inner = &client.inner;
+        Self::starting_at(
+            Instant::now(),
+            overrides.timeout.unwrap_or(inner.timeout),
+            overrides.retry.unwrap_or(inner.retry),
+            overrides.deadline.or(inner.deadline),
+        )
+    }
+
+    /// The settings as resolved, with the deadline counted from `started`.
+    fn starting_at(
+        started: Instant,
+        timeout: Duration,
+        retry: RetryPolicy,
+        deadline: Option<Duration>,
+    ) -> Result<Self, ValidationError> {
+        if timeout.is_zero() {
+            return Err(ValidationError::new("timeout", "must be greater than zero"));
+        }
+        if deadline.is_some_and(|d| d.is_zero()) {
+            return Err(ValidationError::new(
+                "deadline",
+                "must be greater than zero",
+            ));
+        }
+        Ok(Self {
+            retry,
+            timeout,
+            deadline: deadline.map(|d| (started + d, d)),
+            started,
+        })
+    }
+
+    /// What is left of the deadline (`None`: no deadline).
+    pub(super) fn remaining(&self) -> Option<Duration> {
+        self.remaining_at(Instant::now())
+    }
+
+    fn remaining_at(&self, now: Instant) -> Option<Duration> {
+        self.deadline
+            .map(|(at, _)| at.saturating_duration_since(now))
+    }
+
+    /// The next attempt's timeout: the call's, or what is left of the deadline when that is less.
+    pub(super) fn attempt(&self) -> AttemptSettings {
+        self.attempt_at(Instant::now())
+    }
+
+    fn attempt_at(&self, now: Instant) -> AttemptSettings {
+        match (self.remaining_at(now), self.deadline) {
+            (Some(left), Some((_, length))) if left < self.timeout => AttemptSettings {
+                dry_run: false,
+                // Never zero: a zero timeout would fail before the request is even built.
+                timeout: Some(left.max(Duration::from_millis(1))),
+                bounded_by_deadline: Some(length),
+            },
+            _ => AttemptSettings {
+                dry_run: false,
+                timeout: Some(self.timeout),
+                bounded_by_deadline: None,
+            },
+        }
+    }
+
+    /// The error of a call whose deadline passed before its next attempt could start.
+    pub(super) fn deadline_passed(&self) -> TimeoutError {
+        let length = self.deadline.map_or(Duration::ZERO, |(_, d)| d);
+        TimeoutError::deadline(length, false)
+    }
+
+    /// How long the call has run.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn zero_timeout_or_deadline_is_refused_by_name() {
+        let now = Instant::now();
+        let err = Budget::starting_at(now, Duration::ZERO, RetryPolicy::default(), None)
+            .expect_err("zero timeout");
+        assert_eq!(err.field(), "timeout");
+        let err = Budget::starting_at(now, SECOND, RetryPolicy::default(), Some(Duration::ZERO))
+            .expect_err("zero deadline");
+        assert_eq!(err.field(), "deadline");
+    }
+
+    #[test]
+    fn an_attempt_gets_the_call_timeout_until_the_deadline_is_nearer() {
+        let start = Instant::now();
+        let budget =
+            Budget::starting_at(start, 2 * SECOND, RetryPolicy::default(), Some(5 * SECOND))
+                .expect("valid");
+
+        let early = budget.attempt_at(start + SECOND);
+        assert_eq!(early.timeout, Some(2 * SECOND));
+        assert_eq!(early.bounded_by_deadline, None);
+
+        let late = budget.attempt_at(start + 4 * SECOND);
+        assert_eq!(late.timeout, Some(SECOND));
+        assert_eq!(late.bounded_by_deadline, Some(5 * SECOND));
+
+        // Past the deadline the attempt still gets a timeout that can fire, not zero.
+        let past = budget.attempt_at(start + 6 * SECOND);
+        assert_eq!(past.timeout, Some(Duration::from_millis(1)));
+        assert_eq!(
+            budget.remaining_at(start + 6 * SECOND),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn without_a_deadline_nothing_remains_to_count() {
+        let start = Instant::now();
+        let budget =
+            Budget::starting_at(start, SECOND, RetryPolicy::default(), None).expect("valid");
+        assert_eq!(budget.remaining_at(start + 1000 * SECOND), None);
+        assert_eq!(budget.attempt_at(start).timeout, Some(SECOND));
+        assert!(!budget.deadline_passed().maybe_sent());
+    }
+}
