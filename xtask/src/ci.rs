@@ -72,6 +72,9 @@ pub fn run() -> Result<ExitCode> {
     // Every tokio feature the wrapper uses is declared: checked against a tokio of its own,
     // which the features hyper and reqwest turn on cannot reach.
     step("tokio features", cargo, &["xtask", "features"], &root)?;
+    // Instruction counts of the prepare and event paths against xtask/perf-baseline.json (a
+    // release build of one small binary, then two short runs under callgrind).
+    step("perf guard", cargo, &["xtask", "perf-guard"], &root)?;
     if openssl {
         step(
             "TLS: native-tls instead",

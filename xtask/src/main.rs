@@ -9,6 +9,7 @@ mod doc_facts;
 mod features;
 mod lint;
 mod loadtest;
+mod perf_guard;
 mod postgres;
 mod public_api;
 
@@ -46,8 +47,17 @@ enum Command {
     /// Check the wrapper against a tokio with only the features its manifest declares (hyper and
     /// reqwest turn on tokio features that would hide a missing one from a plain build).
     Features,
+    /// Count the instructions of the dismiss's prepare path and of receiving one sealed
+    /// meeting.end under valgrind (callgrind), and fail when either is over the baseline in
+    /// `xtask/perf-baseline.json` by more than its tolerance. Skipped without valgrind, except on
+    /// CI.
+    PerfGuard {
+        /// Write the measured counts as the new baseline instead of comparing.
+        #[arg(long)]
+        bless: bool,
+    },
     /// Everything CI checks: fmt, clippy, codegen --check, lint, public-api --check, the TLS
-    /// choices, docs, packaging, tests.
+    /// choices, the perf guard, docs, packaging, tests.
     Ci,
     /// Run a command with a throwaway PostgreSQL cluster: `TENCENT_MEETING_TEST_DATABASE_URL`
     /// names it, and it is stopped and removed when the command ends (e.g. `cargo xtask postgres
@@ -82,6 +92,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => return lint::run(args),
         Command::PublicApi { check } => public_api::run(check),
         Command::Features => features::run(),
+        Command::PerfGuard { bless } => perf_guard::run(bless),
         Command::Ci => ci::run(),
         Command::Loadtest { args } => loadtest::run(&args),
         Command::Postgres { fsync, command } => postgres::run(fsync, &command),

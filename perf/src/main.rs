@@ -1,0 +1,187 @@
+//! The driver `cargo xtask perf-guard` counts instructions in, under `valgrind --tool=callgrind`.
+//!
+//! `tencent-meeting-perf PATH ITERATIONS` checks once that PATH does the real work, runs it a
+//! few times untimed (lazy initialisation, first allocations), then runs it ITERATIONS times
+//! inside one function named `measured_<path>`. The guard starts callgrind with collection off
+//! and toggles it on in that function only, so the count divided by ITERATIONS is the path's
+//! cost per call, without process start-up or set-up. PATH is:
+//! - `prepare`: `DismissMeeting::prepare` of the seed example (enterprise credentials: validated,
+//!   built by the generated client, stamped and signed, nothing sent);
+//! - `event`: `Webhook::verify_and_parse` of one sealed AES-mode `meeting.end` (headers,
+//!   signature, base64, AES-256-CBC, typed event), as the webhook bench measures it.
+//!
+//! The inputs are the benches' (`wrapper/benches/dismiss.rs`, `wrapper/benches/webhook.rs`).
+
+use std::hint::black_box;
+use std::process::ExitCode;
+
+use http::HeaderMap;
+use tencent_meeting::webhook::Webhook;
+use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
+use tencent_meeting::{Client, Credentials, Instance, Operator};
+
+/// Untimed runs before the measured ones.
+const WARM_UP: u32 = 20;
+
+const BASE_URL: &str = "http://127.0.0.1:9";
+const MEETING_ID: &str = "7567173273889276131";
+const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
+const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (path, iterations) = match args.as_slice() {
+        [path, n] => match n.parse::<u32>() {
+            Ok(n) if n > 0 => (path.as_str(), n),
+            _ => return usage(&format!("ITERATIONS must be a positive integer, not {n:?}")),
+        },
+        _ => return usage("expected two arguments"),
+    };
+    let checked = match path {
+        "prepare" => prepare_path(iterations),
+        "event" => event_path(iterations),
+        other => return usage(&format!("unknown PATH {other:?}")),
+    };
+    match checked {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tencent-meeting-perf: {path}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!(
+        "tencent-meeting-perf: {problem}\nusage: tencent-meeting-perf prepare|event ITERATIONS"
+    );
+    ExitCode::from(2)
+}
+
+fn prepare_path(iterations: u32) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let credentials = Credentials::enterprise(
+        "200000001",
+        "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+        "Gu5t9xGARNpq86cd98joQYCN3EXAMPLEKEY",
+    )
+    .map_err(|e| format!("credentials: {e}"))?;
+    let client = Client::builder()
+        .base_url(BASE_URL)
+        .credentials(credentials)
+        .build()
+        .map_err(|e| format!("client: {e}"))?;
+    let prepared = runtime.block_on(prepare_once(&client))?;
+    if prepared.url != format!("{BASE_URL}/v1/meetings/{MEETING_ID}/dismiss")
+        || prepared.signature.as_ref().map(String::len) != Some(88)
+    {
+        return Err(format!("not the signed seed example: {prepared:?}"));
+    }
+    runtime.block_on(async {
+        for _ in 0..WARM_UP {
+            prepare_once(&client).await?;
+        }
+        Ok::<_, String>(())
+    })?;
+    measured_prepare(&runtime, &client, iterations)
+}
+
+/// The function callgrind counts in (the name is the guard's `--toggle-collect` pattern). Not
+/// async: an async function's body is polled from its caller's future and inlined there, so its
+/// name would not be on the stack while it runs.
+#[inline(never)]
+fn measured_prepare(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    iterations: u32,
+) -> Result<(), String> {
+    runtime.block_on(async {
+        for _ in 0..iterations {
+            black_box(prepare_once(client).await?);
+        }
+        Ok(())
+    })
+}
+
+/// One dry run, as the dismiss bench builds it (the call's `Client` clone included).
+async fn prepare_once(client: &Client) -> Result<tencent_meeting::PreparedRequest, String> {
+    client
+        .clone()
+        .dismiss_meeting(black_box(MEETING_ID))
+        .operator(Operator::user_id(black_box("test1")))
+        .instance(Instance::Pc)
+        .reason_code(black_box(3))
+        .reason_detail(black_box("结束会议"))
+        .prepare()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn event_path(iterations: u32) -> Result<(), String> {
+    let webhook = Webhook::new(TOKEN, Some(KEY)).map_err(|e| format!("webhook: {e}"))?;
+    let sealed = webhook.seal_event(&notice(), "1700000000123", "58209741");
+    let headers = sealed.header_map();
+    let events = webhook
+        .verify_and_parse(&headers, &sealed.body)
+        .map_err(|e| format!("the sealed delivery does not verify: {e}"))?;
+    let meeting_id = events
+        .first()
+        .and_then(|e| e.as_meeting_end())
+        .map(|e| e.meeting().meeting_id());
+    if meeting_id != Some("13339451618278424869") {
+        return Err(format!("not the sealed meeting.end: {events:?}"));
+    }
+    for _ in 0..WARM_UP {
+        receive_once(&webhook, &headers, &sealed)?;
+    }
+    measured_event(&webhook, &headers, &sealed, iterations)
+}
+
+/// The function callgrind counts in (the name is the guard's `--toggle-collect` pattern).
+#[inline(never)]
+fn measured_event(
+    webhook: &Webhook,
+    headers: &HeaderMap,
+    sealed: &SealedDelivery,
+    iterations: u32,
+) -> Result<(), String> {
+    for _ in 0..iterations {
+        receive_once(webhook, headers, sealed)?;
+    }
+    Ok(())
+}
+
+fn receive_once(
+    webhook: &Webhook,
+    headers: &HeaderMap,
+    sealed: &SealedDelivery,
+) -> Result<(), String> {
+    let events = webhook
+        .verify_and_parse(black_box(headers), black_box(&sealed.body))
+        .map_err(|e| e.to_string())?;
+    black_box(events);
+    Ok(())
+}
+
+/// The webhook bench's `meeting.end` (about 700 bytes of JSON).
+fn notice() -> Vec<u8> {
+    let mut notice = MeetingEndNotice::new(
+        "e7aa65dd-f7e6-4b62-912c-2035173b34a9",
+        "13339451618278424869",
+        1_700_000_000_000,
+    );
+    notice.meeting_code = Some("530812452".into());
+    notice.subject = Some("Weekly sync of the platform team".into());
+    notice.meeting_type = Some(1);
+    notice.create_mode = Some(0);
+    notice.create_from = Some(6);
+    notice.sub_meeting_id = Some("1700000000".into());
+    notice.start_time = Some(1_700_000_000);
+    notice.end_time = Some(1_700_003_600);
+    notice.creator_userid = Some("tester00006ba5bab339858c13c930cca95684".into());
+    notice.operator_userid = Some("tester00006ba5bab339858c13c930cca95684".into());
+    notice.operator_instance_id = Some("1".into());
+    notice.to_json()
+}
