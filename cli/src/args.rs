@@ -253,6 +253,21 @@ pub struct DismissArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
     pub wait: f64,
 
+    /// With --confirm-by-event: the `meeting_end_type` codes that confirm a dismiss, comma
+    /// separated. 0 (ended by the host or the dismiss API) is the only one a dismiss is known to
+    /// cause; 1-3 are ends by the schedule or an empty meeting, which may happen while a dismiss
+    /// is in flight without being its doing. Widen it only if your account's dismisses are seen
+    /// to end with another type. [default: 0]
+    #[arg(long, value_name = "TYPE,…", value_delimiter = ',', value_parser = clap::value_parser!(i32).range(0..))]
+    pub confirm_end_types: Option<Vec<i32>>,
+
+    /// With --confirm-by-event: how far the service's clock may be behind this machine's, in
+    /// seconds (or 500ms, 1m; 0 allowed): an end whose `operate_time` is up to this long before
+    /// the dismiss's request left still confirms it; an earlier one (a redelivered old end) does
+    /// not. [default: 5]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_skew)]
+    pub confirm_skew: Option<f64>,
+
     /// The window --rate-limit counts in, in seconds; also when a request refused for the
     /// per-minute quota (190310) is retried. The service counts per minute; shorter windows are
     /// for simulators (`tencent-meeting sim --rate-limit-window`).
@@ -297,6 +312,12 @@ impl DismissArgs {
         }
         if self.events_from.is_some() && !self.confirm_by_event {
             return Err("--events-from applies only with --confirm-by-event".to_string());
+        }
+        if self.confirm_end_types.is_some() && !self.confirm_by_event {
+            return Err("--confirm-end-types applies only with --confirm-by-event".to_string());
+        }
+        if self.confirm_skew.is_some() && !self.confirm_by_event {
+            return Err("--confirm-skew applies only with --confirm-by-event".to_string());
         }
         if self.confirm_by_event && self.listen.is_none() && self.events_from.is_none() {
             return Err(
@@ -425,6 +446,27 @@ fn parse_instance(s: &str) -> Result<Instance, String> {
 
 /// Seconds, as a bare number or with a unit: `30`, `30s`, `1.5s`, `500ms`, `2m`.
 fn parse_seconds(s: &str) -> Result<f64, String> {
+    match seconds(s) {
+        Some(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a duration in (0, 3600] seconds (e.g. 30, 30s, 500ms, 2m)"
+        )),
+    }
+}
+
+/// `--confirm-skew`: as [`parse_seconds`], and 0 (no skew allowed).
+fn parse_skew(s: &str) -> Result<f64, String> {
+    match seconds(s) {
+        Some(v) if (0.0..=3600.0).contains(&v) => Ok(v.abs()),
+        _ => Err(format!(
+            "{s:?} is not a duration in [0, 3600] seconds (e.g. 5, 5s, 500ms, 0)"
+        )),
+    }
+}
+
+/// `s` in seconds: a number, or a number with a unit (ms, s, m); `None` if it is neither or
+/// not finite.
+fn seconds(s: &str) -> Option<f64> {
     let (number, scale) = if let Some(n) = s.strip_suffix("ms") {
         (n, 0.001)
     } else if let Some(n) = s.strip_suffix('s') {
@@ -434,17 +476,13 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     } else {
         (s, 1.0)
     };
-    match number.trim().parse::<f64>().map(|v| v * scale) {
-        Ok(v) if v > 0.0 && v.is_finite() && v <= 3600.0 => Ok(v),
-        _ => Err(format!(
-            "{s:?} is not a duration in (0, 3600] seconds (e.g. 30, 30s, 500ms, 2m)"
-        )),
-    }
+    let v = number.trim().parse::<f64>().ok()? * scale;
+    v.is_finite().then_some(v)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_seconds;
+    use super::{parse_seconds, parse_skew};
 
     #[test]
     fn seconds_take_a_bare_number_or_a_unit() {
@@ -458,6 +496,19 @@ mod tests {
         ] {
             let error = parse_seconds(bad).expect_err(bad);
             assert!(error.contains("(0, 3600]"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_clock_skew_may_be_zero() {
+        assert_eq!(parse_skew("0"), Ok(0.0));
+        assert_eq!(parse_skew("-0"), Ok(0.0));
+        assert_eq!(parse_skew("0ms"), Ok(0.0));
+        assert_eq!(parse_skew("5"), Ok(5.0));
+        assert_eq!(parse_skew("1m"), Ok(60.0));
+        for bad in ["-1", "61m", "inf", "NaN", "s", ""] {
+            let error = parse_skew(bad).expect_err(bad);
+            assert!(error.contains("[0, 3600]"), "{bad}: {error}");
         }
     }
 }

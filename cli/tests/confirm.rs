@@ -209,6 +209,94 @@ fn an_old_end_and_a_type_3_end_delivered_during_the_dismiss_do_not_confirm_it() 
 }
 
 #[test]
+fn confirm_end_types_and_confirm_skew_widen_the_rules_and_only_as_far_as_given() {
+    use tencent_meeting::webhook::MeetingEndType;
+    use tencent_meeting::webhook::sender::MeetingEndNotice;
+
+    let sim = Sim::start();
+    let id = sim.meetings(1).remove(0);
+    let (child, url) = dismiss_in_flight(
+        &sim,
+        &id,
+        &[
+            "--wait",
+            "10",
+            "--confirm-end-types",
+            "0,3",
+            "--confirm-skew",
+            "60",
+        ],
+    );
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let notice = |trace: &str, end_type, ago_ms: i64| {
+        let mut n = MeetingEndNotice::new(trace, &id, now_ms - ago_ms);
+        n.end_type = end_type;
+        n
+    };
+    // Outside the widened rules: an end type not listed, and an end older than the skew.
+    let type_2 = notice("type-2", MeetingEndType::EmptyAfterScheduledEnd, 0);
+    let too_old = notice("too-old", MeetingEndType::EmptyBeforeScheduledEnd, 90_000);
+    // Inside them only: type 3 (not in the default set), 30 s before the dismiss left (more
+    // than the default 5 s of skew).
+    let widened = notice("widened", MeetingEndType::EmptyBeforeScheduledEnd, 30_000);
+    for n in [&type_2, &too_old, &widened] {
+        assert_eq!(deliver(&sim, &url, TOKEN, &n.to_json()), 200);
+    }
+    let output = child.wait_with_output().expect("the CLI finishes");
+    let lines = json_lines(&output);
+    assert_eq!(output.status.code(), Some(0), "{lines:?}");
+    let record = &lines[0];
+    assert_eq!(record["status"], "done", "{record}");
+    assert_eq!(record["confirmed_by"], "event", "{record}");
+    assert_eq!(record["event"]["trace_id"], "widened", "{record}");
+    assert_eq!(record["event"]["meeting_end_type"], 3, "{record}");
+    assert_eq!(sim.dismiss_count(&id), 1);
+}
+
+#[test]
+fn confirmation_rule_flags_are_refused_without_confirm_by_event_or_out_of_range() {
+    let sim = Sim::start();
+    let id = sim.meetings(1).remove(0);
+    for (flags, names) in [
+        (&["--confirm-skew", "10"][..], "--confirm-skew"),
+        (&["--confirm-end-types", "0,3"][..], "--confirm-end-types"),
+        (
+            &[
+                "--confirm-by-event",
+                "--listen",
+                "127.0.0.1:0",
+                "--confirm-end-types",
+                "0,-1",
+            ][..],
+            "--confirm-end-types",
+        ),
+        (
+            &[
+                "--confirm-by-event",
+                "--listen",
+                "127.0.0.1:0",
+                "--confirm-skew=-5",
+            ][..],
+            "--confirm-skew",
+        ),
+    ] {
+        let out = sim
+            .cli()
+            .args(["dismiss", &id])
+            .args(IDENTITY)
+            .args(flags)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(names), "{flags:?}: {stderr}");
+        assert_eq!(sim.dismiss_count(&id), 0);
+    }
+}
+
+#[test]
 fn deliveries_refused_during_the_wait_are_counted_and_the_message_names_the_token() {
     let sim = Sim::start();
     let id = sim.meetings(1).remove(0);

@@ -386,6 +386,85 @@ async fn the_look_up_tolerates_what_is_new_and_fails_safe_on_what_is_missing() {
     assert!(done.retrieve_code());
 }
 
+/// A recurring meeting's look-up answer naming `current` as its sub-meeting in progress.
+fn recurring_meeting(current: &str) -> Step {
+    meeting(&format!(
+        r#""type":0,"meeting_type":1,"status":"MEETING_STATE_STARTED","remain_sub_meetings":1,"current_sub_meeting_id":"{current}","sub_meetings":[{{"sub_meeting_id":"1700000000","status":0}},{{"sub_meeting_id":"1700086400","status":0}}]"#
+    ))
+}
+
+#[tokio::test]
+async fn a_looked_up_recurring_meetings_dismiss_records_the_sub_meeting_it_ended() {
+    let looked_up_dismiss = |base_url: String| async move {
+        client(&base_url, 1)
+            .dismiss_meeting("7567173273889276131")
+            .operator(Operator::user_id("alice"))
+            .instance(Instance::Pc)
+            .reason_code(1)
+            .lookup()
+            .send()
+            .await
+    };
+    // The look-up names the sub-meeting in progress: the dismiss ended that one.
+    let server =
+        Scripted::start(vec![recurring_meeting("1700000000"), Step::answer(200, "")]).await;
+    let done = looked_up_dismiss(server.base_url.clone())
+        .await
+        .expect("dismissed");
+    assert_eq!(done.sub_meeting_id(), Some("1700000000"));
+    let server =
+        Scripted::start(vec![recurring_meeting("1700086400"), Step::answer(200, "")]).await;
+    let later = looked_up_dismiss(server.base_url.clone())
+        .await
+        .expect("dismissed");
+    assert_eq!(later.sub_meeting_id(), Some("1700086400"));
+
+    // A one-time meeting has no sub-meeting, even when the answer names one; nor does a dismiss
+    // that did not look the meeting up.
+    let server = Scripted::start(vec![
+        meeting(
+            r#""type":0,"meeting_type":0,"status":"MEETING_STATE_STARTED","current_sub_meeting_id":"1700000000""#,
+        ),
+        Step::answer(200, ""),
+    ])
+    .await;
+    let one_time = looked_up_dismiss(server.base_url.clone())
+        .await
+        .expect("dismissed");
+    assert_eq!(one_time.sub_meeting_id(), None);
+    let server = Scripted::start(vec![Step::answer(200, "")]).await;
+    let unlooked = dismiss(&client(&server.base_url, 1))
+        .await
+        .expect("dismissed");
+    assert_eq!(unlooked.sub_meeting_id(), None);
+
+    // The sub-meeting the look-up named is the one whose end confirms the dismiss.
+    #[cfg(feature = "webhook")]
+    {
+        use tencent_meeting::webhook::sender::MeetingEndNotice;
+        use tencent_meeting::webhook::{Event, NotThisDismiss, event::parse_event};
+        let end_of = |sub: &str| {
+            let mut notice = MeetingEndNotice::new("t", "7567173273889276131", i64::MAX / 2);
+            notice.sub_meeting_id = Some(sub.to_string());
+            match parse_event(&notice.to_json()).expect("an event").remove(0) {
+                Event::MeetingEnd(end) => end,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(matches!(
+            done.clone().confirmed_by(&end_of("1700086400")),
+            Err(NotThisDismiss::OtherSubMeeting { .. })
+        ));
+        let confirmed = done
+            .confirmed_by(&end_of("1700000000"))
+            .expect("its own sub-meeting's end");
+        assert_eq!(
+            confirmed.event().and_then(|e| e.sub_meeting_id()),
+            Some("1700000000")
+        );
+    }
+}
+
 /// What a gateway answers in the service's place after forwarding the request.
 const GATEWAY_504: &str = "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>";
 const PROXY_200: &str = "<html><body>Request accepted by the proxy.</body></html>";

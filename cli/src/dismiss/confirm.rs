@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use tencent_meeting::webhook::axum::Receiver;
 use tencent_meeting::webhook::{
-    ConfirmationRules, Event, MeetingEndFilter, MeetingEndWaiter, MeetingEndWatch, Webhook,
+    ConfirmationRules, Event, MeetingEndFilter, MeetingEndType, MeetingEndWaiter, MeetingEndWatch,
+    Webhook,
 };
 use tencent_meeting_postgres::{Database, PgEventFeed};
 use tokio::task::JoinHandle;
@@ -19,6 +20,7 @@ use crate::events::webhook_from_env;
 pub struct Confirmer {
     waiter: MeetingEndWaiter,
     wait: Duration,
+    rules: ConfirmationRules,
     feeder: Feeder,
 }
 
@@ -50,6 +52,7 @@ impl Confirmer {
             return Ok(Some(Self {
                 waiter,
                 wait: Duration::from_secs_f64(args.wait),
+                rules: rules(args),
                 feeder: Feeder::Database(feed),
             }));
         }
@@ -77,6 +80,7 @@ impl Confirmer {
         Ok(Some(Self {
             waiter,
             wait: Duration::from_secs_f64(args.wait),
+            rules: rules(args),
             feeder: Feeder::Receiver(server),
         }))
     }
@@ -92,11 +96,24 @@ impl Confirmer {
         self.wait
     }
 
-    /// Which end confirms a dismiss: the library's defaults (end type 0, not before the request
-    /// left less 5 s of clock skew, the same sub-meeting when both are known).
+    /// Which end confirms a dismiss: of an end type in --confirm-end-types (0), not before the
+    /// request left less --confirm-skew (5 s), of the same sub-meeting when both are known.
     pub fn rules(&self) -> ConfirmationRules {
-        ConfirmationRules::default()
+        self.rules.clone()
     }
+}
+
+/// The library's rules, with --confirm-end-types and --confirm-skew when given.
+fn rules(args: &DismissArgs) -> ConfirmationRules {
+    let mut rules = ConfirmationRules::default();
+    if let Some(codes) = &args.confirm_end_types {
+        rules = rules.end_types(codes.iter().copied().map(MeetingEndType::from_code));
+    }
+    if let Some(skew) = args.confirm_skew {
+        // Checked by the parser: finite, in [0, 3600].
+        rules = rules.clock_skew(Duration::from_secs_f64(skew));
+    }
+    rules
 }
 
 /// Serves the library's receiver on `listener` at `path`, feeding the returned waiter (with the
