@@ -445,6 +445,11 @@ fn parse_instance(s: &str) -> Result<Instance, String> {
 }
 
 /// Seconds, as a bare number or with a unit: `30`, `30s`, `1.5s`, `500ms`, `2m`.
+/// [`parse_seconds`] as a `Duration`.
+pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    parse_seconds(s).map(std::time::Duration::from_secs_f64)
+}
+
 fn parse_seconds(s: &str) -> Result<f64, String> {
     match seconds(s) {
         Some(v) if v > 0.0 && v <= 3600.0 => Ok(v),

@@ -6,19 +6,21 @@
 //! of the machine can read. The receiver is the library's axum one; its handler appends to the
 //! [`EventStore`] and answers 200 only once the append is synced.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use tencent_meeting::webhook::axum::Receiver;
+use tencent_meeting::webhook::axum::{MAX_BODY_BYTES, Receiver};
 use tencent_meeting::webhook::store::{self, EventStore as _};
 use tencent_meeting::webhook::{Event, Webhook};
 use tencent_meeting_postgres::PgEventStore;
 
+use crate::args::parse_duration;
+use crate::event_printer::Printer;
 use crate::event_store::{Appended, EventStore};
 use crate::outcome::Exit;
+use crate::server::{self, Limits};
 use crate::shared_db;
 
 /// The variable holding the subscription's Token.
@@ -61,6 +63,51 @@ pub struct ListenArgs {
     /// window, none is documented).
     #[arg(long, value_name = "SECONDS")]
     pub max_age: Option<u64>,
+    /// A request's head (request line and headers) must be whole within this long of the
+    /// connection opening, or of its first byte after an answer; else the connection is
+    /// closed. In seconds, or with a unit (500ms, 2m).
+    #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// A request's body must be whole within this long of its head (the platform gives a
+    /// delivery 3 s in all); else 408 and the connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// A kept-alive connection that sends nothing for this long after its last answer is
+    /// closed.
+    #[arg(long, value_name = "SECONDS", default_value = "15", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Connections open at once, at most [default: the open-file limit (ulimit -n) less 64].
+    /// One more closes the connection that has waited longest without a request in progress
+    /// (idle, or still sending its head), so a flood of idle connections cannot starve honest
+    /// senders; only when every connection has a request in progress is the newcomer answered
+    /// 503 and closed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
+    /// The largest body accepted, in bytes; larger gets 413 (a delivery is a few KiB).
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_BODY_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=64 * 1024 * 1024))]
+    pub max_body_bytes: u64,
+    /// On Ctrl-C or SIGTERM: stop accepting, give requests in progress this long to be
+    /// answered, then close every connection and exit, whatever the clients do (the process
+    /// ends within this plus one second).
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+impl ListenArgs {
+    /// The server's limits, from the flags.
+    fn limits(&self) -> Limits {
+        Limits {
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self
+                .max_connections
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or_else(server::default_max_connections),
+            shutdown_timeout: self.shutdown_timeout,
+        }
+    }
 }
 
 pub async fn run(args: EventsArgs) -> Exit {
@@ -121,23 +168,27 @@ async fn listen(args: ListenArgs) -> Exit {
         "listening on http://{addr}{path} ({mode} mode); storing to {stored}",
         path = args.path,
     );
+    let (printer, printing) = Printer::stdout();
     let receiver = Receiver::new(webhook, move |events: Vec<Event>| {
         let store = store.clone();
-        async move { store_and_print(&store, events).await }
-    });
+        let printer = printer.clone();
+        async move { store_and_print(&store, &printer, events).await }
+    })
+    .max_body_bytes(usize::try_from(args.max_body_bytes).unwrap_or(MAX_BODY_BYTES));
     let app = axum::Router::new().route(&args.path, receiver.into_method_router());
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
-    match served {
-        Ok(()) => Exit::Ok,
-        Err(e) => {
-            eprintln!("error: {e}");
-            Exit::Transport
-        }
-    }
+    let limits = args.limits();
+    server::serve(listener, app, limits, async move {
+        let signal = server::shutdown_signal().await;
+        eprintln!(
+            "{signal}: stopping; requests in progress get {:?} to be answered",
+            limits.shutdown_timeout
+        );
+    })
+    .await;
+    // The server and its handlers (and their printers) are gone: what is queued gets a moment
+    // to reach a stdout that is being read, never longer.
+    printing.finish(Duration::from_secs(1)).await;
+    Exit::Ok
 }
 
 /// Where `events listen` keeps what it acknowledges.
@@ -195,22 +246,17 @@ impl Store {
     }
 }
 
-/// Stores the delivery, then prints its new events: stdout never shows an event the store may
-/// lose. A duplicate is acknowledged again without a line.
-async fn store_and_print(store: &Store, events: Vec<Event>) -> Result<(), String> {
+/// Stores the delivery, then queues its new events for stdout: stdout never shows an event the
+/// store may lose, and a stdout nobody reads never holds up the answer. A duplicate is
+/// acknowledged again without a line.
+async fn store_and_print(
+    store: &Store,
+    printer: &Printer,
+    events: Vec<Event>,
+) -> Result<(), String> {
     match store.append(events).await {
         Ok(events) if !events.is_empty() => {
-            let mut out = std::io::stdout().lock();
-            for event in &events {
-                let printed = serde_json::to_writer(&mut out, event)
-                    .map_err(std::io::Error::other)
-                    .and_then(|()| out.write_all(b"\n"));
-                if let Err(e) = printed {
-                    // Stored already: a closed stdout does not make the delivery fail.
-                    tracing::warn!(error = %e, "could not print an event");
-                }
-            }
-            let _ = out.flush();
+            printer.print(&events);
             Ok(())
         }
         Ok(_) => {

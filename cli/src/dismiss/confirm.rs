@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::args::DismissArgs;
 use crate::events::webhook_from_env;
+use crate::server::{self, Limits};
 
 /// The waiter, and what feeds it.
 pub struct Confirmer {
@@ -116,9 +117,10 @@ fn rules(args: &DismissArgs) -> ConfirmationRules {
     rules
 }
 
-/// Serves the library's receiver on `listener` at `path`, feeding the returned waiter (with the
-/// events it acknowledges, and a count of the deliveries it refuses). Nothing is stored: the
-/// events only confirm (the journal keeps each confirmation).
+/// Serves the library's receiver on `listener` at `path` with the default limits (the server
+/// of `events listen`), feeding the returned waiter (with the events it acknowledges, and a
+/// count of the deliveries it refuses). Nothing is stored: the events only confirm (the
+/// journal keeps each confirmation). It serves until the handle is aborted.
 pub fn serve_receiver(
     webhook: Webhook,
     listener: tokio::net::TcpListener,
@@ -128,11 +130,12 @@ pub fn serve_receiver(
     let receiver =
         Receiver::new(webhook, |_: Vec<Event>| async { Ok::<(), String>(()) }).feed(waiter.clone());
     let app = axum::Router::new().route(path, receiver.into_method_router());
-    let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("warning: the event receiver stopped: {e}");
-        }
-    });
+    let server = tokio::spawn(server::serve(
+        listener,
+        app,
+        Limits::default(),
+        std::future::pending(),
+    ));
     (waiter, server)
 }
 
