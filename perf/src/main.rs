@@ -7,10 +7,20 @@
 //! cost per call, without process start-up or set-up. PATH is:
 //! - `prepare`: `DismissMeeting::prepare` of the seed example (enterprise credentials: validated,
 //!   built by the generated client, stamped and signed, nothing sent);
+//! - `dismiss`: `DismissMeeting::send`, the whole call, against a loopback server that answers
+//!   200 with an empty body (`answerer.rs`): validation, the attempt, signing, reqwest and hyper
+//!   on one keep-alive connection, the answer's check;
+//! - `raw`: the same dismiss by hand on `reqwest` (`raw.rs`, the load test's baseline), so that
+//!   the wrapper's cost over a raw call is a count, not a noisy ratio of two timings;
 //! - `event`: `Webhook::verify_and_parse` of one sealed AES-mode `meeting.end` (headers,
 //!   signature, base64, AES-256-CBC, typed event), as the webhook bench measures it.
 //!
-//! The inputs are the benches' (`wrapper/benches/dismiss.rs`, `wrapper/benches/webhook.rs`).
+//! The inputs are the benches' (`wrapper/benches/dismiss.rs`, `wrapper/benches/webhook.rs`) and
+//! the load test's. The runtime is current-thread, so the client's work, hyper's connection task
+//! included, is all on the counted thread; the server's threads are not counted.
+
+mod answerer;
+mod raw;
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -20,11 +30,18 @@ use tencent_meeting::webhook::Webhook;
 use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
 use tencent_meeting::{Client, Credentials, Instance, Operator};
 
+use raw::RawClient;
+
 /// Untimed runs before the measured ones.
 const WARM_UP: u32 = 20;
 
 const BASE_URL: &str = "http://127.0.0.1:9";
 const MEETING_ID: &str = "7567173273889276131";
+const APP_ID: &str = "200000001";
+const SECRET_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
+const SECRET_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLEKEY";
+/// The operator of the `dismiss` and `raw` paths.
+const USERID: &str = "test1";
 const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
 
@@ -39,6 +56,8 @@ fn main() -> ExitCode {
     };
     let checked = match path {
         "prepare" => prepare_path(iterations),
+        "dismiss" => dismiss_path(iterations, false),
+        "raw" => dismiss_path(iterations, true),
         "event" => event_path(iterations),
         other => return usage(&format!("unknown PATH {other:?}")),
     };
@@ -53,7 +72,7 @@ fn main() -> ExitCode {
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!(
-        "tencent-meeting-perf: {problem}\nusage: tencent-meeting-perf prepare|event ITERATIONS"
+        "tencent-meeting-perf: {problem}\nusage: tencent-meeting-perf prepare|dismiss|raw|event ITERATIONS"
     );
     ExitCode::from(2)
 }
@@ -62,17 +81,7 @@ fn prepare_path(iterations: u32) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
-    let credentials = Credentials::enterprise(
-        "200000001",
-        "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
-        "Gu5t9xGARNpq86cd98joQYCN3EXAMPLEKEY",
-    )
-    .map_err(|e| format!("credentials: {e}"))?;
-    let client = Client::builder()
-        .base_url(BASE_URL)
-        .credentials(credentials)
-        .build()
-        .map_err(|e| format!("client: {e}"))?;
+    let client = client(BASE_URL)?;
     let prepared = runtime.block_on(prepare_once(&client))?;
     if prepared.url != format!("{BASE_URL}/v1/meetings/{MEETING_ID}/dismiss")
         || prepared.signature.as_ref().map(String::len) != Some(88)
@@ -117,6 +126,95 @@ async fn prepare_once(client: &Client) -> Result<tencent_meeting::PreparedReques
         .prepare()
         .await
         .map_err(|e| e.to_string())
+}
+
+fn client(base_url: &str) -> Result<Client, String> {
+    let credentials = Credentials::enterprise(APP_ID, SECRET_ID, SECRET_KEY)
+        .map_err(|e| format!("credentials: {e}"))?;
+    Client::builder()
+        .base_url(base_url)
+        .credentials(credentials)
+        .build()
+        .map_err(|e| format!("client: {e}"))
+}
+
+/// The whole dismiss through the wrapper, or (`raw`) by hand, against the loopback answerer.
+fn dismiss_path(iterations: u32, raw: bool) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let addr = answerer::start().map_err(|e| format!("loopback server: {e}"))?;
+    let base_url = format!("http://{addr}");
+    let client = client(&base_url)?;
+    let raw_client = RawClient::new(&base_url, APP_ID, SECRET_ID, SECRET_KEY)?;
+    // Both sides send the same body, or the comparison would be off.
+    let prepared = runtime.block_on(dismiss_call(&client).prepare());
+    let wrapper_body = prepared.map_err(|e| e.to_string())?.body;
+    if wrapper_body != RawClient::body(USERID)? {
+        return Err(format!(
+            "the raw body differs from the wrapper's {:?}",
+            String::from_utf8_lossy(&wrapper_body)
+        ));
+    }
+    let side = Side {
+        wrapper: (!raw).then_some(&client),
+        raw: &raw_client,
+    };
+    runtime.block_on(async {
+        for _ in 0..WARM_UP {
+            side.dismiss_once().await?;
+        }
+        Ok::<_, String>(())
+    })?;
+    measured_dismiss(&runtime, &side, iterations)
+}
+
+/// The function callgrind counts in for `dismiss` and `raw` alike (two functions with the same
+/// body would be merged into one by the compiler; see [`measured_prepare`]).
+#[inline(never)]
+fn measured_dismiss(
+    runtime: &tokio::runtime::Runtime,
+    side: &Side<'_>,
+    iterations: u32,
+) -> Result<(), String> {
+    runtime.block_on(async {
+        for _ in 0..iterations {
+            side.dismiss_once().await?;
+        }
+        Ok(())
+    })
+}
+
+/// Which client sends: the wrapper's when there is one, else the raw one.
+struct Side<'a> {
+    wrapper: Option<&'a Client>,
+    raw: &'a RawClient,
+}
+
+impl Side<'_> {
+    async fn dismiss_once(&self) -> Result<(), String> {
+        match self.wrapper {
+            Some(client) => {
+                let dismissed = dismiss_call(client)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                black_box(dismissed);
+                Ok(())
+            }
+            None => self.raw.dismiss(black_box(MEETING_ID), USERID).await,
+        }
+    }
+}
+
+/// The load test's dismiss: as the raw body has it.
+fn dismiss_call(client: &Client) -> tencent_meeting::DismissMeeting {
+    client
+        .dismiss_meeting(black_box(MEETING_ID))
+        .operator(Operator::user_id(USERID))
+        .instance(Instance::Pc)
+        .reason_code(1)
 }
 
 fn event_path(iterations: u32) -> Result<(), String> {
