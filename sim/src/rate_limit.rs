@@ -196,26 +196,29 @@ impl RateLimiter {
     }
 
     /// Counts one request of `app` at `now_ms`, or refuses it: 190311 when the day's quota is
-    /// used up, else 190310 when the window's is. A refused request is not counted.
-    pub fn check(&self, app: &str, now_ms: u64) -> Result<(), ApiError> {
+    /// used up, else 190310 when the window's is. A refused request is not counted. `Ok` says
+    /// when the window that counted it started (unix milliseconds), if a per-window limit is in
+    /// force.
+    pub fn check(&self, app: &str, now_ms: u64) -> Result<Option<u64>, ApiError> {
         if self.unlimited.load(Ordering::Acquire) {
-            return Ok(());
+            return Ok(None);
         }
         let mut inner = self.lock();
         let limits = inner.limits;
         if limits.is_unlimited() {
-            return Ok(());
+            return Ok(None);
         }
         // Saturating: limits that skipped `validate` must not panic the request (a window
         // beyond u64 milliseconds then counts as one window forever).
-        let window = now_ms / limits.window_secs.max(1).saturating_mul(1000);
+        let window_ms = limits.window_secs.max(1).saturating_mul(1000);
+        let window = now_ms / window_ms;
         let day = (now_ms + DAY_OFFSET_MS) / DAY_MS;
         // Looked up before inserting, so the common case does not copy the key.
         if !inner.counts.contains_key(app) {
             inner.counts.insert(app.to_string(), Counts::default());
         }
         let Some(counts) = inner.counts.get_mut(app) else {
-            return Ok(());
+            return Ok(None);
         };
         if counts.day != day {
             *counts = Counts {
@@ -253,7 +256,7 @@ impl RateLimiter {
         }
         counts.in_window += 1;
         counts.in_day += 1;
-        Ok(())
+        Ok(limits.per_window.map(|_| window.saturating_mul(window_ms)))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -265,7 +268,7 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
-    fn code(result: Result<(), ApiError>) -> i64 {
+    fn code(result: Result<Option<u64>, ApiError>) -> i64 {
         result.err().map_or(0, |e| e.code)
     }
 
@@ -291,9 +294,16 @@ mod tests {
         let limiter =
             RateLimiter::new(RateLimits::unlimited().per_window(1, Duration::from_secs(2)));
         let t = 1_000_000_000_000; // a multiple of 2 s
-        assert!(limiter.check("a", t).is_ok());
+        assert_eq!(
+            limiter.check("a", t + 1),
+            Ok(Some(t)),
+            "the window it counted in"
+        );
         assert_eq!(code(limiter.check("a", t + 1_999)), codes::RATE_LIMITED);
-        assert!(limiter.check("a", t + 2_000).is_ok());
+        assert_eq!(limiter.check("a", t + 3_999), Ok(Some(t + 2_000)));
+        // Only a daily limit: no window counted it.
+        let daily = RateLimiter::new(RateLimits::unlimited().per_day(5));
+        assert_eq!(daily.check("a", t), Ok(None));
     }
 
     #[test]

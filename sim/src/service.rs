@@ -300,7 +300,9 @@ where
         now,
         &app.replay,
     )?;
-    app.limiter.check(caller.rate_key(), now)?;
+    if let Some(window_start_ms) = app.limiter.check(caller.rate_key(), now)? {
+        app.stats.admitted(window_start_ms);
+    }
     match route {
         Route::Dismiss(id) => {
             let params = DismissParams::parse(&body)?;

@@ -24,7 +24,16 @@ pub struct Stats {
     /// Injected faults by kind (`drop`, `code_41`, `code_960000`, `html_502`, `rate_limit`,
     /// `truncated`, `api`, `status`: [`crate::FailureKind::name`]).
     pub faults: BTreeMap<String, u64>,
+    /// While a per-window limit is in force: the requests it admitted in each window, by the
+    /// window's start (unix milliseconds), all applications together; the latest 1,440 windows
+    /// (a day of minutes). What a test of a client's pacing reads instead of a clock.
+    #[serde(default)]
+    pub admitted_by_window: BTreeMap<u64, u64>,
 }
+
+/// How many windows [`Stats::admitted_by_window`] keeps: a day of 1-minute windows, so a
+/// long-running simulator's stats stay small.
+pub(crate) const MAX_WINDOWS_KEPT: usize = 1440;
 
 /// The live counters behind [`Stats`]. The hot path only touches atomics; the maps are locked
 /// on errors and faults alone.
@@ -36,6 +45,7 @@ pub(crate) struct StatsCollector {
     dismissals: AtomicU64,
     errors: Mutex<BTreeMap<i64, u64>>,
     faults: Mutex<BTreeMap<String, u64>>,
+    windows: Mutex<BTreeMap<u64, u64>>,
 }
 
 /// Which endpoint a request is for, as counted.
@@ -78,6 +88,15 @@ impl StatsCollector {
             .or_default() += 1;
     }
 
+    /// One request admitted by the per-window limit in the window starting at `window_start_ms`.
+    pub fn admitted(&self, window_start_ms: u64) {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        *windows.entry(window_start_ms).or_default() += 1;
+        while windows.len() > MAX_WINDOWS_KEPT {
+            windows.pop_first();
+        }
+    }
+
     pub fn snapshot(&self) -> Stats {
         Stats {
             requests: self.requests.load(Ordering::Relaxed),
@@ -94,6 +113,34 @@ impl StatsCollector {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
+            admitted_by_window: self
+                .windows
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admitted_requests_are_counted_by_window_and_only_the_latest_windows_kept() {
+        let stats = StatsCollector::default();
+        stats.admitted(2_000);
+        stats.admitted(2_000);
+        stats.admitted(4_000);
+        assert_eq!(
+            stats.snapshot().admitted_by_window,
+            BTreeMap::from([(2_000, 2), (4_000, 1)])
+        );
+        for window in 0..MAX_WINDOWS_KEPT as u64 {
+            stats.admitted(10_000 + window);
+        }
+        let kept = stats.snapshot().admitted_by_window;
+        assert_eq!(kept.len(), MAX_WINDOWS_KEPT);
+        assert_eq!(kept.first_key_value(), Some((&10_000, &1)));
     }
 }
