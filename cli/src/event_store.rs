@@ -1,58 +1,68 @@
-//! The event store of `events listen`: an append-only file of JSON lines, one line per delivery,
-//! fsynced before the delivery is acknowledged.
+//! The file event store of `events listen`: an [`AppendLog`] of JSON lines, one line per
+//! delivery, fsynced before the delivery is acknowledged; the wrapper's
+//! [`EventStore`](store::EventStore) over it.
 //!
-//! - **Durable before 200.** A delivery's line is written and `fdatasync`ed before
-//!   [`EventStore::append`] returns; the receiver answers 200 only after that. Concurrent
-//!   deliveries share one write and one sync (group commit), so durability costs one sync per
-//!   batch, not per event.
-//! - **One line per delivery**, so a delivery is stored whole or not at all: a crash mid-write
-//!   leaves a torn last line, which was never acknowledged, and [`EventStore::open`] cuts it off.
-//! - **Duplicates dropped across restarts**, by two keys rebuilt from the file at start: the
-//!   delivery's `trace_id` (a redelivery keeps it), and for `meeting.end` the occurrence
-//!   `(meeting_id, sub_meeting_id, meeting_end_type, operate_time)` — the same end delivered
-//!   again under another `trace_id`. Not `(meeting_id, sub_meeting_id, end_type)` alone: a
-//!   meeting whose code was kept can be rejoined and end again the same way, and that second end
-//!   is a new fact. Several ends of one meeting with different end types are all kept (each is
-//!   what the platform says happened); collapsing them into "the meeting ended" is the waiter's
-//!   job, not the log's.
+//! - **Durable before 200.** A delivery's line is written and `fdatasync`ed before `append`
+//!   returns `Ok`; the receiver answers 200 only after that. Concurrent deliveries share one
+//!   write and one sync (group commit), so durability costs one sync per batch, not per event.
+//! - **Never acknowledges what it did not store.** A copy of an event that an earlier delivery of
+//!   the same batch is writing gets that write's result: `Duplicate` once it is on disk, the same
+//!   error if it failed (never `Duplicate` against keys still pending).
+//! - **Duplicates dropped across restarts**, by [`EventKey`], the one identity of an event (its
+//!   occurrence, else its `trace_id`, else its content: an event with no `trace_id` is
+//!   deduplicated too). Each line keeps its events' key digests, so a restart rebuilds the index
+//!   without parsing events; lines written before the keys were kept get them recomputed.
+//! - **One receiver per file**, faults that end the process, and honest recovery: see
+//!   [`AppendLog`].
 //!
-//! Line format: `{"trace_id": …, "received_at_ms": …, "events": [{"event", "trace_id", "payload"}, …]}`.
+//! Line format: `{"trace_id": …, "received_at_ms": …, "keys": ["<32 hex>", …], "events":
+//! [{"event", "trace_id", "payload"}, …]}`.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tencent_meeting::clock::{Clock as _, SystemClock};
 use tencent_meeting::webhook::Event;
+use tencent_meeting::webhook::event::parse_event;
+use tencent_meeting::webhook::store::{self, Appended, EventKey};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::append_log::{self, AppendError, AppendLog, OpenError};
 
 /// How many deliveries one write and sync may carry at most.
 const MAX_BATCH: usize = 256;
 
+/// What the store does when its file cannot be made consistent again (a failed write whose undo
+/// failed too): given the file and why. `events listen` exits so a supervisor restarts it.
+pub type OnUnrecoverable = fn(&Path, &str);
+
 /// One stored line.
-#[derive(Serialize, Deserialize)]
-struct Record {
-    trace_id: Option<String>,
+#[derive(Serialize)]
+struct Record<'a> {
+    trace_id: Option<&'a str>,
     received_at_ms: u64,
-    events: Vec<Value>,
+    keys: Vec<String>,
+    events: Vec<&'a Event>,
 }
 
-/// What [`EventStore::append`] did.
-#[derive(Debug, PartialEq)]
-pub enum Appended {
-    /// Stored and synced: these events (a delivery's, minus duplicates) are new.
-    New(Vec<Event>),
-    /// Every event was stored before: nothing written.
-    Duplicate,
+/// One stored line as read back at start: the keys, and the events only when the keys are
+/// missing (a line from an older version).
+#[derive(Deserialize)]
+struct StoredLine<'a> {
+    #[serde(default, borrow)]
+    keys: Option<Vec<&'a str>>,
+    #[serde(borrow)]
+    events: Vec<&'a RawValue>,
 }
 
 /// The store, shared by the receiver's requests. The file is owned by one writer thread.
 #[derive(Clone)]
-pub struct EventStore {
+pub struct FileEventStore {
     jobs: mpsc::Sender<Job>,
     path: Arc<PathBuf>,
 }
@@ -66,52 +76,47 @@ struct Job {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Opened {
     /// Deliveries already stored.
-    pub deliveries: usize,
-    /// Bytes of a torn last line cut off (a write that was never acknowledged).
+    pub deliveries: u64,
+    /// Bytes of a torn last line cut off (see [`append_log::Recovered::torn_bytes`]).
     pub torn_bytes: u64,
 }
 
-impl EventStore {
-    /// Opens (or creates) the store at `path`, rebuilds the duplicate keys from it, cuts off a
-    /// torn last line, and starts the writer thread.
-    pub fn open(path: &Path) -> io::Result<(Self, Opened)> {
-        let created = !path.exists();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
-        if created {
-            // The new file's name must survive a crash too.
-            sync_parent(path)?;
-        }
-        let mut seen = Seen::default();
-        let (deliveries, good_len) = load(&file, path, &mut seen)?;
-        let len = file.metadata()?.len();
-        let torn_bytes = len - good_len;
-        if torn_bytes > 0 {
-            file.set_len(good_len)?;
-            file.sync_data()?;
-        }
-        file.seek(SeekFrom::End(0))?;
-        let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        let writer = Writer {
-            file,
-            len: good_len,
+impl FileEventStore {
+    /// Opens (or creates) the store at `path`, takes its lock, rebuilds the duplicate index from
+    /// it, cuts off a torn last line, and starts the writer thread. The error is a sentence for
+    /// the user, naming the file.
+    pub fn open(path: &Path, on_unrecoverable: OnUnrecoverable) -> Result<(Self, Opened), String> {
+        let mut seen = HashSet::new();
+        let opened = AppendLog::open(path, |_, line| load_keys(line, &mut seen));
+        let (log, recovered) = opened.map_err(|e| match e {
+            OpenError::Locked => format!(
+                "the store {} is in use: another `events listen` holds it (one receiver per \
+                 file; for several receivers use --store postgres://…)",
+                path.display()
+            ),
+            OpenError::BadLine(n, why) => format!(
+                "{}:{n}: not an event store line ({why}); refusing to append to it",
+                path.display()
+            ),
+            other => format!("the store {}: {other}", path.display()),
+        })?;
+        let mut writer = Writer {
+            log,
             seen,
-            broken: None,
+            on_unrecoverable,
         };
-        std::thread::Builder::new()
-            .name("event-store".into())
-            .spawn(move || writer.run(rx))?;
+        let jobs = append_log::spawn_writer("event-store", MAX_BATCH, move |batch| {
+            writer.commit(batch);
+        })
+        .map_err(|e| format!("the store {}: {e}", path.display()))?;
         Ok((
             Self {
                 jobs,
                 path: Arc::new(path.to_path_buf()),
             },
             Opened {
-                deliveries,
-                torn_bytes,
+                deliveries: recovered.lines,
+                torn_bytes: recovered.torn_bytes,
             },
         ))
     }
@@ -135,175 +140,130 @@ impl EventStore {
     }
 }
 
-fn sync_parent(path: &Path) -> io::Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(parent)?.sync_all()
-}
+impl store::EventStore for FileEventStore {
+    type Error = io::Error;
 
-/// The duplicate keys.
-#[derive(Default)]
-struct Seen {
-    trace_ids: HashSet<String>,
-    occurrences: HashSet<String>,
-}
-
-impl Seen {
-    fn contains(&self, event: &Value) -> bool {
-        key_of(event, "trace_id").is_some_and(|t| self.trace_ids.contains(&t))
-            || occurrence(event).is_some_and(|o| self.occurrences.contains(&o))
-    }
-
-    fn insert(&mut self, event: &Value) {
-        if let Some(t) = key_of(event, "trace_id") {
-            self.trace_ids.insert(t);
-        }
-        if let Some(o) = occurrence(event) {
-            self.occurrences.insert(o);
-        }
+    fn append(
+        &self,
+        events: Vec<Event>,
+    ) -> impl std::future::Future<Output = io::Result<Appended>> + Send {
+        FileEventStore::append(self, events)
     }
 }
 
-fn key_of(event: &Value, field: &str) -> Option<String> {
-    event.get(field).and_then(Value::as_str).map(str::to_string)
+/// A key digest as stored: 32 hex digits.
+fn digest_text(key: &EventKey) -> String {
+    hex::encode(key.digest())
 }
 
-/// The occurrence key of a stored `meeting.end` line (see the module): computed from the JSON
-/// as stored, so the same function serves appends and the rebuild at start.
-fn occurrence(event: &Value) -> Option<String> {
-    if event.get("event").and_then(Value::as_str) != Some("meeting.end") {
-        return None;
-    }
-    let payload = event.get("payload")?;
-    let info = payload.get("meeting_info")?;
-    let text = |v: Option<&Value>| v.map(Value::to_string).unwrap_or_default();
-    Some(format!(
-        "{}|{}|{}|{}",
-        text(info.get("meeting_id")),
-        text(info.get("sub_meeting_id")),
-        text(payload.get("meeting_end_type")),
-        text(payload.get("operate_time")),
-    ))
-}
-
-/// Reads every complete line; returns (deliveries, length of the good prefix). A bad line
-/// that is not the last one means the file is not ours (or damaged): refused.
-fn load(file: &File, path: &Path, seen: &mut Seen) -> io::Result<(usize, u64)> {
-    let mut reader = BufReader::new(file);
-    let mut line = Vec::new();
-    let (mut deliveries, mut good_len, mut line_no) = (0, 0u64, 0usize);
-    loop {
-        line.clear();
-        let read = reader.read_until(b'\n', &mut line)?;
-        if read == 0 {
-            break;
-        }
-        line_no += 1;
-        if line.last() != Some(&b'\n') {
-            // A last line without its newline: a write cut short, never acknowledged (the
-            // newline is part of the same write, and the sync comes after it).
-            break;
-        }
-        match serde_json::from_slice::<Record>(&line) {
-            Ok(record) => {
-                for event in &record.events {
-                    seen.insert(event);
-                }
-                deliveries += 1;
-                good_len += read as u64;
+/// Adds a stored line's key digests to `seen`.
+fn load_keys(line: &[u8], seen: &mut HashSet<[u8; 16]>) -> Result<(), String> {
+    let stored: StoredLine<'_> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    match stored.keys {
+        Some(keys) if keys.len() == stored.events.len() => {
+            for key in keys {
+                let mut digest = [0; 16];
+                hex::decode_to_slice(key, &mut digest).map_err(|e| format!("key {key:?}: {e}"))?;
+                seen.insert(digest);
             }
-            Err(e) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "{}:{line_no}: not an event store line ({e}); refusing to append to it",
-                        path.display()
-                    ),
-                ));
+        }
+        _ => {
+            for event in stored.events {
+                seen.insert(key_of_stored(event.get())?.digest());
             }
         }
     }
-    Ok((deliveries, good_len))
+    Ok(())
+}
+
+/// The key of an event as an older version stored it (`{"event", "trace_id", "payload"}`, the
+/// payload one entry): read back as the delivery it came from, so [`EventKey::of`] stays the
+/// one definition.
+fn key_of_stored(json: &str) -> Result<EventKey, String> {
+    let mut line: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let payload = line
+        .get_mut("payload")
+        .map(Value::take)
+        .ok_or("an event without its payload")?;
+    line["payload"] = Value::Array(vec![payload]);
+    let events = parse_event(line.to_string().as_bytes()).map_err(|e| e.to_string())?;
+    events
+        .first()
+        .map(EventKey::of)
+        .ok_or_else(|| "an event that reads as none".to_string())
 }
 
 struct Writer {
-    file: File,
-    /// The length of the file's good prefix.
-    len: u64,
-    seen: Seen,
-    /// Set when a failed write could not be undone: every later append fails.
-    broken: Option<String>,
+    log: AppendLog,
+    /// The key digests of every stored event.
+    seen: HashSet<[u8; 16]>,
+    on_unrecoverable: OnUnrecoverable,
+}
+
+/// What a job of a batch gets once the batch's write is done.
+enum Pending {
+    /// Every event was stored before this batch.
+    Duplicate,
+    /// Every event was stored before or is being written by an earlier job of this batch:
+    /// `Duplicate` if that write succeeds, its error if not.
+    CopyOfThisBatch,
+    /// These events (by index) are written by this job.
+    Writes(Vec<usize>),
 }
 
 impl Writer {
-    fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
-        while let Some(first) = jobs.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            self.commit(batch);
-        }
-    }
-
     /// Writes the batch's new deliveries in one write and one sync, then answers every job.
     fn commit(&mut self, batch: Vec<Job>) {
         let now = SystemClock.now_unix_millis();
         let mut buffer = Vec::new();
-        // Keys of this batch, so two copies in one batch are caught too.
-        let mut pending = Seen::default();
-        let mut outcomes = Vec::with_capacity(batch.len());
+        // Keys written by this batch, so two copies in one batch are caught too.
+        let mut pending: HashSet<[u8; 16]> = HashSet::new();
+        let mut plans = Vec::with_capacity(batch.len());
         for job in &batch {
-            let lines: Vec<Value> = job
-                .events
-                .iter()
-                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
-                .collect();
-            let fresh: Vec<usize> = (0..lines.len())
-                .filter(|&i| !self.seen.contains(&lines[i]) && !pending.contains(&lines[i]))
+            let keys: Vec<EventKey> = job.events.iter().map(EventKey::of).collect();
+            let digests: Vec<[u8; 16]> = keys.iter().map(EventKey::digest).collect();
+            let fresh: Vec<usize> = (0..digests.len())
+                .filter(|&i| !self.seen.contains(&digests[i]) && !pending.contains(&digests[i]))
                 .collect();
             if fresh.is_empty() {
-                outcomes.push(None);
+                let copy = digests.iter().any(|d| pending.contains(d));
+                plans.push(if copy {
+                    Pending::CopyOfThisBatch
+                } else {
+                    Pending::Duplicate
+                });
                 continue;
             }
             let record = Record {
-                trace_id: job
-                    .events
-                    .first()
-                    .and_then(|e| e.trace_id())
-                    .map(str::to_string),
+                trace_id: job.events.first().and_then(Event::trace_id),
                 received_at_ms: now,
-                events: fresh.iter().map(|&i| lines[i].clone()).collect(),
+                keys: fresh.iter().map(|&i| digest_text(&keys[i])).collect(),
+                events: fresh.iter().map(|&i| &job.events[i]).collect(),
             };
-            for line in &record.events {
-                pending.insert(line);
-            }
-            // Values, strings and numbers only: serialising cannot fail.
+            // Strings, numbers and JSON values only: serialising cannot fail; were it to, the
+            // delivery is refused (500, delivered again), never acknowledged unstored.
             if serde_json::to_writer(&mut buffer, &record).is_err() {
-                outcomes.push(None);
+                plans.push(Pending::Writes(Vec::new()));
                 continue;
             }
             buffer.push(b'\n');
-            outcomes.push(Some(fresh));
+            pending.extend(fresh.iter().map(|&i| digests[i]));
+            plans.push(Pending::Writes(fresh));
         }
         let written = if buffer.is_empty() {
             Ok(())
         } else {
-            self.write(&buffer)
+            self.log.append(&buffer)
         };
         if written.is_ok() {
-            self.seen.trace_ids.extend(pending.trace_ids);
-            self.seen.occurrences.extend(pending.occurrences);
+            self.seen.extend(pending);
         }
-        for (job, outcome) in batch.into_iter().zip(outcomes) {
-            let answer = match (&written, outcome) {
-                (_, None) => Ok(Appended::Duplicate),
-                (Ok(()), Some(fresh)) => Ok(Appended::New(
+        for (job, plan) in batch.into_iter().zip(plans) {
+            let answer = match (&written, plan) {
+                (_, Pending::Duplicate) | (Ok(()), Pending::CopyOfThisBatch) => {
+                    Ok(Appended::Duplicate)
+                }
+                (Ok(()), Pending::Writes(fresh)) if !fresh.is_empty() => Ok(Appended::New(
                     job.events
                         .into_iter()
                         .enumerate()
@@ -311,48 +271,47 @@ impl Writer {
                         .map(|(_, e)| e)
                         .collect(),
                 )),
-                (Err(e), Some(_)) => Err(io::Error::new(e.kind(), e.to_string())),
+                (Ok(()), Pending::Writes(_)) => Err(io::Error::other(
+                    "the delivery could not be written as JSON",
+                )),
+                (Err(AppendError::Failed(e)), _) => Err(io::Error::new(e.kind(), e.to_string())),
+                (Err(e @ AppendError::Unrecoverable(_)), _) => Err(io::Error::other(e.to_string())),
             };
             // A request that went away no longer waits for its answer.
             let _ = job.reply.send(answer);
         }
-    }
-
-    fn write(&mut self, buffer: &[u8]) -> io::Result<()> {
-        if let Some(why) = &self.broken {
-            return Err(io::Error::other(format!(
-                "the event store is unusable: {why}"
-            )));
-        }
-        let result = self
-            .file
-            .write_all(buffer)
-            .and_then(|()| self.file.sync_data());
-        match result {
-            Ok(()) => {
-                self.len += buffer.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                // Undo a partial write, so the next line starts on a line of its own.
-                let undone = self
-                    .file
-                    .set_len(self.len)
-                    .and_then(|()| self.file.sync_data());
-                if let Err(undo) = undone {
-                    self.broken = Some(format!("{e}, then {undo} while undoing it"));
-                }
-                Err(e)
-            }
+        if let Err(AppendError::Unrecoverable(why)) = &written {
+            (self.on_unrecoverable)(self.log.path(), why);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use tencent_meeting::webhook::event::parse_event;
-
     use super::*;
+
+    fn unexpected(path: &Path, why: &str) {
+        panic!("{}: unrecoverable: {why}", path.display());
+    }
+
+    /// Waits until the last store's writer thread has let go of the lock (it does once every
+    /// handle is dropped).
+    fn wait_for_release(path: &Path) {
+        use nix::fcntl::{Flock, FlockArg};
+        for _ in 0..500 {
+            let file = std::fs::File::open(path).expect("the store");
+            if Flock::lock(file, FlockArg::LockExclusiveNonblock).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("{} stayed locked", path.display());
+    }
+
+    fn reopen(path: &Path) -> (FileEventStore, Opened) {
+        wait_for_release(path);
+        FileEventStore::open(path, unexpected).expect("reopens")
+    }
 
     fn end(trace: &str, meeting: &str, end_type: i32, time: i64) -> Vec<Event> {
         let text = format!(
@@ -371,7 +330,7 @@ mod tests {
     #[tokio::test]
     async fn duplicates_are_dropped_across_restarts() {
         let path = temp("dup");
-        let (store, opened) = EventStore::open(&path).expect("opens");
+        let (store, opened) = FileEventStore::open(&path, unexpected).expect("opens");
         assert_eq!(opened.deliveries, 0);
         assert!(
             matches!(store.append(end("t1", "1", 0, 5)).await, Ok(Appended::New(e)) if e.len() == 1)
@@ -395,7 +354,7 @@ mod tests {
             Ok(Appended::New(_))
         ));
         drop(store);
-        let (store, opened) = EventStore::open(&path).expect("reopens");
+        let (store, opened) = reopen(&path);
         assert_eq!(
             opened,
             Opened {
@@ -418,17 +377,18 @@ mod tests {
     #[tokio::test]
     async fn a_torn_last_line_is_cut_off_and_a_bad_line_refused() {
         let path = temp("torn");
-        let (store, _) = EventStore::open(&path).expect("opens");
+        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
         assert!(matches!(
             store.append(end("t1", "1", 0, 5)).await,
             Ok(Appended::New(_))
         ));
         drop(store);
+        wait_for_release(&path);
         let good = std::fs::read(&path).expect("read");
         let mut torn = good.clone();
         torn.extend_from_slice(br#"{"trace_id":"t2","received_at_ms":1,"ev"#);
         std::fs::write(&path, &torn).expect("write");
-        let (store, opened) = EventStore::open(&path).expect("reopens");
+        let (store, opened) = reopen(&path);
         assert_eq!(opened.deliveries, 1);
         assert_eq!(opened.torn_bytes, (torn.len() - good.len()) as u64);
         assert!(matches!(
@@ -436,13 +396,16 @@ mod tests {
             Ok(Appended::New(_))
         ));
         drop(store);
+        wait_for_release(&path);
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text.lines().count(), 2);
         for line in text.lines() {
             serde_json::from_str::<Value>(line).expect("every line is whole");
         }
         std::fs::write(&path, b"garbage\n{}\n").expect("write");
-        let refused = EventStore::open(&path).err().expect("refused");
+        let refused = FileEventStore::open(&path, unexpected)
+            .err()
+            .expect("refused");
         assert!(
             refused.to_string().contains(":1: not an event store line"),
             "{refused}"
@@ -452,7 +415,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_deliveries_are_all_stored_once() {
         let path = temp("concurrent");
-        let (store, _) = EventStore::open(&path).expect("opens");
+        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
         let mut tasks = Vec::new();
         for i in 0..200 {
             let store = store.clone();
@@ -478,5 +441,105 @@ mod tests {
         assert_eq!(new, 200);
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text.lines().count(), 200);
+    }
+
+    fn bare_recording(x: u32) -> Vec<Event> {
+        let text = format!(r#"{{"event":"recording.completed","payload":[{{"x":{x}}}]}}"#);
+        parse_event(text.as_bytes()).expect("an event")
+    }
+
+    fn job(events: Vec<Event>) -> (Job, oneshot::Receiver<io::Result<Appended>>) {
+        let (reply, answer) = oneshot::channel();
+        (Job { events, reply }, answer)
+    }
+
+    /// Two copies of a delivery in one group commit whose write fails: both are refused. The
+    /// second must not be `Duplicate` (200) against the first's keys, which never reached disk.
+    #[test]
+    fn a_copy_in_the_same_batch_gets_its_originals_result() {
+        let path = temp("batch-copy");
+        for fails in [true, false] {
+            let _ = std::fs::remove_file(&path);
+            let (log, _) = AppendLog::open(&path, |_, _| Ok(())).expect("opens");
+            let log = if fails {
+                // A real failed write(2): the log's descriptor cannot write.
+                drop(log);
+                AppendLog::open_read_only(&path).expect("opens")
+            } else {
+                log
+            };
+            let mut writer = Writer {
+                log,
+                seen: HashSet::new(),
+                on_unrecoverable: unexpected,
+            };
+            let (first, first_answer) = job(end("t1", "1", 0, 5));
+            // The same end redelivered under another trace id, and with an event of its own.
+            let (copy, copy_answer) = job(end("t2", "1", 0, 5));
+            writer.commit(vec![first, copy]);
+            let first = first_answer.blocking_recv().expect("answered");
+            let copy = copy_answer.blocking_recv().expect("answered");
+            if fails {
+                assert!(first.is_err(), "{first:?}");
+                assert!(copy.is_err(), "the copy shares the failed write: {copy:?}");
+            } else {
+                assert!(matches!(first, Ok(Appended::New(e)) if e.len() == 1));
+                assert_eq!(copy.ok(), Some(Appended::Duplicate));
+                assert_eq!(
+                    std::fs::read_to_string(&path)
+                        .expect("read")
+                        .lines()
+                        .count(),
+                    1
+                );
+            }
+        }
+    }
+
+    /// No `trace_id`: deduplicated by [`EventKey`] (here its content), also after a restart.
+    #[tokio::test]
+    async fn an_event_without_a_trace_id_is_stored_once() {
+        let path = temp("no-trace");
+        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
+        assert!(matches!(
+            store.append(bare_recording(1)).await,
+            Ok(Appended::New(_))
+        ));
+        assert_eq!(
+            store.append(bare_recording(1)).await.ok(),
+            Some(Appended::Duplicate)
+        );
+        assert!(matches!(
+            store.append(bare_recording(2)).await,
+            Ok(Appended::New(_))
+        ));
+        drop(store);
+        let (store, opened) = reopen(&path);
+        assert_eq!(opened.deliveries, 2);
+        assert_eq!(
+            store.append(bare_recording(1)).await.ok(),
+            Some(Appended::Duplicate)
+        );
+    }
+
+    /// Lines an older version wrote (no `keys`) are indexed by the same [`EventKey`].
+    #[tokio::test]
+    async fn lines_without_keys_are_indexed_by_the_same_key() {
+        let path = temp("old-lines");
+        let old = [
+            r#"{"trace_id":"t1","received_at_ms":1,"events":[{"event":"meeting.end","trace_id":"t1","payload":{"operate_time":5,"meeting_end_type":0,"meeting_info":{"meeting_id":"1"}}}]}"#,
+            r#"{"trace_id":null,"received_at_ms":1,"events":[{"event":"recording.completed","trace_id":null,"payload":{"x":1}}]}"#,
+        ];
+        std::fs::write(&path, format!("{}\n{}\n", old[0], old[1])).expect("write");
+        let (store, opened) = FileEventStore::open(&path, unexpected).expect("opens");
+        assert_eq!(opened.deliveries, 2);
+        assert_eq!(
+            store.append(end("t7", "1", 0, 5)).await.ok(),
+            Some(Appended::Duplicate)
+        );
+        assert_eq!(
+            store.append(bare_recording(1)).await.ok(),
+            Some(Appended::Duplicate)
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! Token and EncodingAESKey come from the environment (`TENCENT_MEETING_WEBHOOK_TOKEN`,
 //! `TENCENT_MEETING_WEBHOOK_AES_KEY`; no key = plain mode), never from flags, which other users
 //! of the machine can read. The receiver is the library's axum one; its handler appends to the
-//! [`EventStore`] and answers 200 only once the append is synced.
+//! [`FileEventStore`] and answers 200 only once the append is synced.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tencent_meeting::webhook::axum::{MAX_BODY_BYTES, Receiver};
-use tencent_meeting::webhook::store::{self, EventStore as _};
+use tencent_meeting::webhook::store::{Appended, EventStore as _};
 use tencent_meeting::webhook::{Event, Webhook};
 use tencent_meeting_postgres::PgEventStore;
 
 use crate::args::parse_duration;
 use crate::event_printer::Printer;
-use crate::event_store::{Appended, EventStore};
+use crate::event_store::FileEventStore;
 use crate::outcome::Exit;
 use crate::server::{self, Limits};
 use crate::shared_db;
@@ -195,7 +195,7 @@ async fn listen(args: ListenArgs) -> Exit {
 #[derive(Clone)]
 enum Store {
     /// `--store PATH`: this receiver's own file.
-    File(EventStore),
+    File(FileEventStore),
     /// `--store postgres://…`: the database all replicas share.
     Postgres(PgEventStore),
 }
@@ -212,13 +212,16 @@ impl Store {
                 "the PostgreSQL database of --store, shared with any other receiver".to_string(),
             ));
         }
-        let (file, opened) = EventStore::open(store)
-            .map_err(|e| (Exit::Usage, format!("the store {}: {e}", store.display())))?;
+        let (file, opened) =
+            FileEventStore::open(store, exit_unrecoverable).map_err(|e| (Exit::Usage, e))?;
         if opened.torn_bytes > 0 {
             eprintln!(
-                "note: cut {} bytes of an unacknowledged write off the end of {}",
+                "warning: {} ended in a cut line: {} bytes of a record that may have been \
+                 acknowledged were lost (a crash during a write leaves the same cut line \
+                 unacknowledged; the file cannot tell which); the store continues after the \
+                 last whole line",
+                file.path().display(),
                 opened.torn_bytes,
-                file.path().display()
             );
         }
         let what = format!(
@@ -238,12 +241,24 @@ impl Store {
                 Err(e) => Err(e.to_string()),
             },
             Store::Postgres(db) => match db.append(events).await {
-                Ok(store::Appended::New(events)) => Ok(events),
-                Ok(store::Appended::Duplicate) => Ok(Vec::new()),
+                Ok(Appended::New(events)) => Ok(events),
+                Ok(Appended::Duplicate) => Ok(Vec::new()),
                 Err(e) => Err(e.to_string()),
             },
         }
     }
+}
+
+/// A store file that cannot be made consistent again (a failed write whose undo failed too)
+/// ends the receiver: answering 500 forever would look alive to a supervisor, which restarts a
+/// process that exits. What was acknowledged is on disk; the restart recovers the file.
+fn exit_unrecoverable(path: &Path, why: &str) {
+    eprintln!(
+        "error: the store {} cannot be made consistent again ({why}); exiting so that a \
+         supervisor restarts the receiver (every acknowledged delivery is on disk)",
+        path.display()
+    );
+    std::process::exit(i32::from(Exit::Incomplete as u8));
 }
 
 /// Stores the delivery, then queues its new events for stdout: stdout never shows an event the

@@ -3,6 +3,7 @@
 //!
 //! Exit codes: `outcome::Exit` (its table is in `dismiss --help` and cli/README.md).
 
+mod append_log;
 mod args;
 mod credentials;
 mod demo;
@@ -25,6 +26,7 @@ use crate::args::{Cli, Command};
 use crate::outcome::Exit;
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -60,6 +62,19 @@ fn main() -> ExitCode {
     // A reader blocked on standard input must not hold the process open.
     runtime.shutdown_background();
     exit.into()
+}
+
+/// A write past `ulimit -f` then fails with EFBIG, which the event store and the journal answer
+/// and undo like a full disk, instead of SIGXFSZ killing the process with nothing said (and a
+/// receiver crash-looping on restart).
+fn ignore_file_size_signal() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: ignoring installs no handler code, and no other thread exists yet.
+    if let Err(e) = unsafe { signal(Signal::SIGXFSZ, SigHandler::SigIgn) } {
+        eprintln!(
+            "warning: could not ignore SIGXFSZ ({e}): a write past `ulimit -f` ends the process"
+        );
+    }
 }
 
 /// `-v` shows each of the client's attempts on stderr, answered or not (the library logs an

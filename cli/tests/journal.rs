@@ -357,3 +357,71 @@ fn a_journal_that_cannot_be_written_stops_the_batch_and_a_run_with_room_finishes
         "every ID has a final outcome in the journal: {last:?}"
     );
 }
+
+/// A new journal is private (`0600`: it holds meeting IDs and what happened to them) and its
+/// directory is synced after the file is created, so the journal does not vanish in a power
+/// loss that its synced lines survive. The directory sync is seen through `strace` (skipped
+/// where there is none).
+#[test]
+fn a_new_journal_is_private_and_its_directory_synced() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let sim = Sim::start();
+    let id = sim.meeting(MeetingSpec::new(CREATOR));
+    let dir = tempdir();
+    let journal = dir.join("journal.jsonl");
+    let trace = dir.join("strace.txt");
+    let traced = std::process::Command::new("strace")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut cmd = sim.spawnable();
+    let mut cmd = if traced {
+        let mut strace = std::process::Command::new("strace");
+        strace
+            .args(["-f", "-qq", "-e", "trace=openat,fsync", "-o"])
+            .arg(&trace)
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => strace.env(key, value),
+                None => strace.env_remove(key),
+            };
+        }
+        strace
+    } else {
+        eprintln!("skipped the directory sync check: no strace");
+        std::mem::replace(&mut cmd, std::process::Command::new("true"))
+    };
+    let out = cmd
+        .args(["dismiss", &id])
+        .args(IDENTITY)
+        .args(["--journal", &journal.to_string_lossy()])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mode = std::fs::metadata(&journal)
+        .expect("the journal")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    if traced {
+        let trace = std::fs::read_to_string(&trace).expect("the trace");
+        // `openat(AT_FDCWD, "<dir>", O_RDONLY|O_CLOEXEC) = 7`, later `fsync(7) = 0`.
+        let opened = format!("\"{}\", O_RDONLY", dir.display());
+        let lines: Vec<&str> = trace.lines().collect();
+        let synced = lines.iter().enumerate().any(|(n, line)| {
+            line.contains(&opened)
+                && line.rsplit("= ").next().is_some_and(|fd| {
+                    let fd = fd.trim();
+                    lines[n..].iter().any(|later| {
+                        later.contains(&format!(" fsync({fd})")) && later.ends_with("= 0")
+                    })
+                })
+        });
+        assert!(synced, "the journal's directory was not synced:\n{trace}");
+    }
+}

@@ -7,20 +7,20 @@
 //! skip it; `failed`: nothing was applied, try again; `sending` or `unknown`: the dismiss may
 //! have ended the meeting, so look it up first. Lines are appended by one writer thread that
 //! commits whatever is waiting with one write and one `fdatasync` (group commit), so concurrent
-//! calls share the cost of a sync. A line cut short by a crash was never acknowledged, and is
-//! cut off when the journal is opened again. An exclusive `flock` keeps two runs from sharing
-//! one journal.
+//! calls share the cost of a sync. The file is the shared [`AppendLog`]: created `0600` with its
+//! directory synced, locked against a second run, a failed write cut back off, and a last line
+//! cut short (by a crash, or by the file being cut) removed at open and reported.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 
-use nix::fcntl::{Flock, FlockArg};
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
+use crate::append_log::{self, AppendLog, OpenError};
 use crate::dismiss::id_map::IdMap;
+
+/// How many lines one write and sync may carry at most.
+const MAX_BATCH: usize = 256;
 
 /// The status of the line written before a dismiss is sent.
 pub const SENDING: &str = "sending";
@@ -89,36 +89,32 @@ impl Journal {
     /// cuts off a last line a crash left incomplete.
     pub fn open(path: &Path) -> Result<(Self, History), String> {
         let named = |e: &dyn std::fmt::Display| format!("journal {}: {e}", path.display());
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| named(&e))?;
-        // A device or a pipe cannot be cut back or fsynced, and /dev/zero would be read forever.
-        if !file.metadata().map_err(|e| named(&e))?.is_file() {
-            return Err(named(&"not a regular file"));
-        }
-        let mut file = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
-            named(&format!(
-                "cannot lock it ({e}): is another run using this journal?"
-            ))
+        let mut history = IdMap::default();
+        let opened = AppendLog::open(path, |_, line| read_record(line, &mut history));
+        let (log, recovered) = opened.map_err(|e| match e {
+            OpenError::Locked => named(&"cannot lock it: is another run using this journal?"),
+            OpenError::BadLine(number, why) => {
+                named(&format!("line {number} is not a journal record ({why})"))
+            }
+            other => named(&other),
         })?;
-        let (history, complete_len) = read_history(&file).map_err(|e| named(&e))?;
-        file.set_len(complete_len).map_err(|e| named(&e))?;
-        file.seek(SeekFrom::End(0)).map_err(|e| named(&e))?;
-        let (appends, queue) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("journal".to_string())
-            .spawn(move || write_loop(file, queue))
+        if recovered.torn_bytes > 0 {
+            eprintln!(
+                "warning: {} ended in a cut line: {} bytes of a record that may have been \
+                 acknowledged were lost (a crash during a write leaves the same cut line \
+                 unacknowledged); each ID is handled as its last whole line says",
+                path.display(),
+                recovered.torn_bytes
+            );
+        }
+        let appends = append_log::spawn_writer("journal", MAX_BATCH, write_batch(log))
             .map_err(|e| named(&e))?;
         Ok((
             Self {
                 appends,
                 path: path.to_path_buf(),
             },
-            history,
+            History(history),
         ))
     }
 
@@ -129,6 +125,7 @@ impl Journal {
         let (synced, done) = oneshot::channel();
         self.appends
             .send(Append { line, synced })
+            .await
             .map_err(|_| "the journal's writer stopped".to_string())?;
         done.await
             .map_err(|_| "the journal's writer stopped".to_string())?
@@ -136,50 +133,30 @@ impl Journal {
     }
 }
 
-/// Reads every complete line: the last status of each ID, and the length of the complete
-/// lines (a crash can leave the last one cut short).
-fn read_history(file: &File) -> Result<(History, u64), String> {
-    let mut reader = BufReader::new(file);
-    let (mut history, mut complete_len, mut number) = (IdMap::default(), 0u64, 0u64);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let read = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| e.to_string())?;
-        if read == 0 || buf.last() != Some(&b'\n') {
-            return Ok((History(history), complete_len));
-        }
-        number += 1;
-        let record: Value = serde_json::from_slice(&buf)
-            .map_err(|e| format!("line {number} is not a journal record ({e})"))?;
-        let (Some(id), Some(status)) = (
-            record.get("meeting_id").and_then(Value::as_str),
-            record.get("status").and_then(Value::as_str),
-        ) else {
-            return Err(format!(
-                "line {number} is not a journal record (no meeting_id or status)"
-            ));
-        };
-        history.insert(id, Prior::of(status));
-        complete_len += read as u64;
-    }
+/// Records one line's status for its ID (a later line wins).
+fn read_record(line: &[u8], history: &mut IdMap<Prior>) -> Result<(), String> {
+    let record: Value = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    let (Some(id), Some(status)) = (
+        record.get("meeting_id").and_then(Value::as_str),
+        record.get("status").and_then(Value::as_str),
+    ) else {
+        return Err("no meeting_id or status".to_string());
+    };
+    history.insert(id, Prior::of(status));
+    Ok(())
 }
 
-/// Writes whatever is waiting with one write and one fdatasync, then acknowledges each line.
-/// After a failure every later append fails too: a partly written line must not be followed.
-fn write_loop(mut file: Flock<File>, queue: mpsc::Receiver<Append>) {
+/// Writes a batch of lines with one write and one fdatasync, then acknowledges each line. After
+/// a failure every later append fails too, even when the failed write was undone: the batch
+/// stops at the first unrecorded outcome (exit 5), and a later run settles it.
+fn write_batch(mut log: AppendLog) -> impl FnMut(Vec<Append>) + Send + 'static {
     let mut broken: Option<String> = None;
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        batch.extend(queue.try_iter());
+    move |batch: Vec<Append>| {
         let result = match &broken {
             Some(e) => Err(e.clone()),
             None => {
                 let bytes: Vec<u8> = batch.iter().flat_map(|a| a.line.iter().copied()).collect();
-                file.write_all(&bytes)
-                    .and_then(|()| file.sync_data())
-                    .map_err(|e: io::Error| e.to_string())
+                log.append(&bytes).map_err(|e| e.to_string())
             }
         };
         if let Err(e) = &result {
@@ -193,6 +170,9 @@ fn write_loop(mut file: Flock<File>, queue: mpsc::Receiver<Append>) {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+    use std::io::Write as _;
+
     use super::*;
     use serde_json::json;
 

@@ -1,0 +1,437 @@
+//! The file store of `events listen` as a process, as an operator meets it: created private, one
+//! receiver per file, an event without a `trace_id` stored once, a write past `ulimit -f`
+//! refused and undone, a store that cannot be made consistent again ending the process, and a
+//! store cut short reported for what it may have lost.
+
+use std::io::{BufRead as _, BufReader};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use tencent_meeting::webhook::Webhook;
+use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
+
+const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
+
+fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("tencent-meeting")
+}
+
+/// The receiver's arguments on `store`.
+fn listen_args(store: &Path) -> Vec<String> {
+    [
+        "events",
+        "listen",
+        "--addr",
+        "127.0.0.1:0",
+        "--path",
+        "/hook",
+        "--store",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([store.to_string_lossy().into_owned()])
+    .collect()
+}
+
+/// A running `events listen` (plain mode): its URL, its stdout lines, and all of its stderr.
+struct Listener {
+    child: Child,
+    url: String,
+    lines: mpsc::Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Listener {
+    fn start(store: &Path) -> Self {
+        let mut cmd = Command::new(binary());
+        cmd.args(listen_args(store));
+        Self::spawn(cmd).unwrap_or_else(|(status, stderr)| panic!("exited {status}: {stderr}"))
+    }
+
+    /// Under `ulimit -f blocks`, through `sh`, as an operator would start it.
+    fn start_with_file_limit(store: &Path, blocks: u32) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -f {blocks}; exec \"$0\" \"$@\""))
+            .arg(binary())
+            .args(listen_args(store));
+        Self::spawn(cmd).unwrap_or_else(|(status, stderr)| panic!("exited {status}: {stderr}"))
+    }
+
+    /// Starts the receiver and waits for its `listening on` line; `Err` with its exit status and
+    /// stderr if it ends first.
+    fn spawn(mut cmd: Command) -> Result<Self, (ExitStatus, String)> {
+        let mut child = cmd
+            .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
+            .env_remove("TENCENT_MEETING_WEBHOOK_AES_KEY")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the listener starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (url_tx, url_rx) = mpsc::channel();
+        if let Some(pipe) = child.stderr.take() {
+            let stderr = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                        let _ = url_tx.send(url.to_string());
+                    }
+                    let mut all = stderr.lock().unwrap_or_else(|e| e.into_inner());
+                    all.push_str(&line);
+                    all.push('\n');
+                }
+            });
+        }
+        let (tx, lines) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        match url_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => Ok(Self {
+                child,
+                url,
+                lines,
+                stderr,
+            }),
+            Err(_) => {
+                let status = child.wait().expect("the listener ended");
+                // The stderr thread sees the pipe close once the process is gone.
+                std::thread::sleep(Duration::from_millis(100));
+                let text = stderr.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                Err((status, text))
+            }
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The exit status once it ends by itself (within 10 s), else `None`.
+    fn wait_for_exit(&mut self) -> Option<ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(100));
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn webhook() -> Webhook {
+    Webhook::new(TOKEN, None).expect("valid")
+}
+
+fn meeting_end(i: usize) -> SealedDelivery {
+    let notice = MeetingEndNotice::new(
+        format!("trace-{i}"),
+        format!("{}", 1000 + i),
+        1_700_000_000_000,
+    );
+    webhook().seal_event(&notice.to_json(), "1700000000123", &i.to_string())
+}
+
+/// A delivery with no `trace_id` (nor an occurrence: not a meeting event).
+fn untraced(x: usize) -> SealedDelivery {
+    let plaintext =
+        format!(r#"{{"event":"recording.completed","payload":[{{"record_file_id":"f{x}"}}]}}"#);
+    webhook().seal_event(plaintext.as_bytes(), "1700000000123", &x.to_string())
+}
+
+fn store_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("store-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("events.jsonl")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// The status of one POST of `sealed`, `None` if no answer came.
+async fn post(http: &reqwest::Client, url: &str, sealed: &SealedDelivery) -> Option<u16> {
+    http.post(url)
+        .headers(sealed.header_map())
+        .header("content-type", "application/json")
+        .body(sealed.body.clone())
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status().as_u16())
+}
+
+/// The store's lines, each checked to be a whole JSON record.
+fn records(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).expect("the store");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "whole lines only: {text:?}"
+    );
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not whole ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn the_store_is_private_and_an_event_without_a_trace_id_is_stored_once() {
+    let store = store_dir("untraced");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start(&store);
+    let mode = std::fs::metadata(&store)
+        .expect("created")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the store holds user IDs and subjects: {mode:o}"
+    );
+    rt.block_on(async {
+        let first = untraced(1);
+        // Eight copies at once (several share a group commit), then one more: all answered 200.
+        let copies: Vec<_> = (0..8)
+            .map(|_| {
+                let (http, url, sealed) = (http.clone(), listener.url.clone(), first.clone());
+                tokio::spawn(async move { post(&http, &url, &sealed).await })
+            })
+            .collect();
+        for copy in copies {
+            assert_eq!(copy.await.expect("joins"), Some(200));
+        }
+        assert_eq!(post(&http, &listener.url, &first).await, Some(200));
+        // Another event without a trace id is another event.
+        assert_eq!(post(&http, &listener.url, &untraced(2)).await, Some(200));
+    });
+    let printed: Vec<String> =
+        std::iter::from_fn(|| listener.lines.recv_timeout(Duration::from_millis(500)).ok())
+            .collect();
+    assert_eq!(printed.len(), 2, "each event printed once: {printed:#?}");
+    assert_eq!(records(&store).len(), 2, "each event stored once");
+}
+
+#[test]
+fn a_second_receiver_on_the_same_store_refuses_to_start() {
+    let store = store_dir("two");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let first = Listener::start(&store);
+    let mut cmd = Command::new(binary());
+    cmd.args(listen_args(&store));
+    let Err((status, stderr)) = Listener::spawn(cmd) else {
+        panic!("a second receiver started on {}", store.display());
+    };
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&*store.to_string_lossy())
+            && stderr.contains("another `events listen` holds it"),
+        "the message names the store and why: {stderr}"
+    );
+    // The first one is untouched.
+    rt.block_on(async {
+        assert_eq!(post(&http, &first.url, &meeting_end(1)).await, Some(200));
+    });
+    assert_eq!(records(&store).len(), 1);
+    first.stop();
+    // Once the first has ended, the file is free.
+    let again = Listener::start(&store);
+    again.stop();
+}
+
+/// Under `ulimit -f`, a write past the limit fails with EFBIG (SIGXFSZ is ignored, it does not
+/// kill the receiver): that delivery and a copy sent with it are answered 500, the part written
+/// is cut off, and the receiver keeps answering. Restarted with room, it takes the delivery.
+#[test]
+fn a_write_past_the_file_size_limit_is_refused_and_undone() {
+    let store = store_dir("fsize");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let mut listener = Listener::start_with_file_limit(&store, 4);
+    let (acknowledged, refused) = rt.block_on(async {
+        let mut acknowledged = Vec::new();
+        for i in 0..100 {
+            match post(&http, &listener.url, &meeting_end(i)).await {
+                Some(200) => acknowledged.push(i),
+                Some(500) => return (acknowledged, i),
+                other => panic!("delivery {i}: {other:?}"),
+            }
+        }
+        panic!("100 deliveries fitted under ulimit -f 4");
+    });
+    assert!(!acknowledged.is_empty(), "some deliveries fit");
+    rt.block_on(async {
+        // The refused one again, twice at once: both refused, neither acknowledged as a copy.
+        let copies: Vec<_> = (0..2)
+            .map(|_| {
+                let (http, url) = (http.clone(), listener.url.clone());
+                tokio::spawn(async move { post(&http, &url, &meeting_end(refused)).await })
+            })
+            .collect();
+        for copy in copies {
+            assert_eq!(copy.await.expect("joins"), Some(500));
+        }
+    });
+    assert_eq!(
+        listener.child.try_wait().ok().flatten(),
+        None,
+        "still running: {}",
+        listener.stderr()
+    );
+    let stored = records(&store);
+    assert_eq!(
+        stored.len(),
+        acknowledged.len(),
+        "exactly what was acknowledged, in whole lines"
+    );
+    for (record, i) in stored.iter().zip(&acknowledged) {
+        assert_eq!(record["trace_id"], format!("trace-{i}"));
+    }
+    assert!(
+        listener.stderr().contains("File too large"),
+        "{}",
+        listener.stderr()
+    );
+    listener.stop();
+
+    let listener = Listener::start(&store);
+    rt.block_on(async {
+        assert_eq!(
+            post(&http, &listener.url, &meeting_end(refused)).await,
+            Some(200)
+        );
+        assert_eq!(
+            post(&http, &listener.url, &meeting_end(acknowledged[0])).await,
+            Some(200)
+        );
+    });
+    assert_eq!(records(&store).len(), acknowledged.len() + 1);
+}
+
+/// A store cut in the middle of its last line (`truncate -s -40`) lost a record that may have
+/// been acknowledged; the restart says so, cuts the rest of it off, and takes its redelivery.
+#[test]
+fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
+    let store = store_dir("cut");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start(&store);
+    rt.block_on(async {
+        for i in 0..3 {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    listener.stop();
+    let text = std::fs::read_to_string(&store).expect("the store");
+    let last_line = text.lines().last().expect("three lines").len() as u64 + 1;
+    let cut = Command::new("truncate")
+        .args(["-s", "-40"])
+        .arg(&store)
+        .status()
+        .expect("truncate runs");
+    assert!(cut.success());
+    let listener = Listener::start(&store);
+    let stderr = listener.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "{} bytes of a record that may have been acknowledged were lost",
+            last_line - 40
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unacknowledged write"), "{stderr}");
+    rt.block_on(async {
+        assert_eq!(post(&http, &listener.url, &meeting_end(2)).await, Some(200));
+    });
+    let stored = records(&store);
+    assert_eq!(stored.len(), 3);
+    assert_eq!(stored[2]["trace_id"], "trace-2");
+}
+
+/// A failed write whose undo fails too leaves the store's end unknown: the receiver says why and
+/// exits non-zero (a supervisor restarts it) instead of answering 500 to everything. Made real
+/// with an append-only file (`chattr +a`: it can grow but not be cut) under `ulimit -f`; skipped
+/// where `chattr +a` is not allowed (it needs root and a filesystem that has the attribute).
+#[test]
+fn a_store_that_cannot_be_made_consistent_again_ends_the_receiver() {
+    struct AppendOnly(PathBuf);
+    impl Drop for AppendOnly {
+        fn drop(&mut self) {
+            let _ = Command::new("chattr").arg("-a").arg(&self.0).status();
+        }
+    }
+    let store = store_dir("stuck");
+    std::fs::write(&store, b"").expect("create");
+    let chattr = Command::new("chattr")
+        .arg("+a")
+        .arg(&store)
+        .stderr(Stdio::null())
+        .status();
+    if !chattr.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: chattr +a is not allowed here");
+        return;
+    }
+    let guard = AppendOnly(store.clone());
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let mut listener = Listener::start_with_file_limit(&store, 4);
+    let acknowledged = rt.block_on(async {
+        let mut acknowledged = 0;
+        for i in 0..100 {
+            match post(&http, &listener.url, &meeting_end(i)).await {
+                Some(200) => acknowledged += 1,
+                // 500, or no answer: the process ended before it went out.
+                _ => return acknowledged,
+            }
+        }
+        panic!("100 deliveries fitted under ulimit -f 4");
+    });
+    let status = listener.wait_for_exit().expect("the receiver exits");
+    assert_eq!(status.code(), Some(5), "{}", listener.stderr());
+    let stderr = listener.stderr();
+    assert!(
+        stderr.contains("cannot be made consistent again")
+            && stderr.contains("File too large")
+            && stderr.contains("Operation not permitted")
+            && stderr.contains(&*store.to_string_lossy()),
+        "the reason, naming the store: {stderr}"
+    );
+    drop(guard);
+    // Restarted (as a supervisor would), it recovers the file: what was acknowledged is kept.
+    let listener = Listener::start(&store);
+    assert_eq!(records(&store).len(), acknowledged);
+    listener.stop();
+}
