@@ -5,6 +5,11 @@ use std::time::SystemTime;
 use crate::kind::MeetingKind;
 use crate::status::MeetingStatus;
 
+// Constructors that make a `Dismissed` without a call: only for tests, so that a release build
+// cannot forge evidence.
+#[cfg(any(test, feature = "test-util"))]
+mod forged;
+
 /// How the client knows a meeting ended. A dismiss is reported done only with evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -94,26 +99,6 @@ pub struct Dismissed {
 }
 
 impl Dismissed {
-    /// A meeting the service answered as dismissed, in one attempt with HTTP 200 and
-    /// `retrieve_code` 0, its request sent now. For tests of code that uses this crate (see
-    /// [`crate::testing`]); the client makes its own. Adjust it with the `with_*` methods.
-    pub fn answered(meeting_id: impl Into<String>) -> Self {
-        Self {
-            meeting_id: meeting_id.into(),
-            kind: None,
-            retrieve_code: false,
-            retrieve_code_overridden: false,
-            attempts: 1,
-            evidence: Evidence::Answered {
-                status: 200,
-                trace_id: None,
-            },
-            sent_at: SystemTime::now(),
-            sub_meeting_id: None,
-            event: None,
-        }
-    }
-
     pub(crate) fn new(
         meeting_id: String,
         kind: Option<MeetingKind>,
@@ -136,52 +121,9 @@ impl Dismissed {
         }
     }
 
-    /// With the time its (first) request left, by the system clock.
-    pub fn with_sent_at(mut self, sent_at: SystemTime) -> Self {
-        self.sent_at = sent_at;
-        self
-    }
-
-    /// With the sub-meeting it ended (a recurring meeting's, when known).
-    pub fn with_sub_meeting_id(mut self, sub_meeting_id: impl Into<String>) -> Self {
-        self.sub_meeting_id = Some(sub_meeting_id.into());
-        self
-    }
-
-    /// With the meeting kind given or looked up.
-    pub fn with_kind(mut self, kind: MeetingKind) -> Self {
-        self.kind = Some(kind);
-        self
-    }
-
-    /// With `retrieve_code` as sent, and whether the quick-meeting rule raised it.
-    pub fn with_retrieve_code(mut self, retrieve_code: bool, overridden: bool) -> Self {
-        self.retrieve_code = retrieve_code;
-        self.retrieve_code_overridden = overridden;
-        self
-    }
-
-    /// With how many attempts the call made.
-    pub fn with_attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts;
-        self
-    }
-
-    /// With the trace id of the success answer.
-    pub fn with_trace_id(mut self, trace_id: impl Into<String>) -> Self {
-        if let Evidence::Answered { trace_id: t, .. } = &mut self.evidence {
-            *t = Some(trace_id.into());
-        }
-        self
-    }
-
-    /// As if confirmed by a look-up after an unknown attempt (see [`Evidence::LookedUp`]).
-    pub fn with_looked_up(mut self, looked_up: MeetingStatus) -> Self {
-        self.evidence = Evidence::LookedUp {
-            status: 400,
-            trace_id: None,
-            looked_up,
-        };
+    /// With the sub-meeting it ended, when the look-up named one.
+    pub(crate) fn of_sub_meeting(mut self, sub_meeting_id: Option<String>) -> Self {
+        self.sub_meeting_id = sub_meeting_id;
         self
     }
 

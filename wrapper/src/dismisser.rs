@@ -7,8 +7,8 @@ use crate::dismiss::{DismissMeeting, DismissRequest};
 use crate::dismissed::Dismissed;
 use crate::error::Error;
 
-/// Something that dismisses meetings: [`Client`], or a test double such as
-/// [`crate::testing::FakeDismisser`].
+/// Something that dismisses meetings: [`Client`], or (feature `test-util`) the test double
+/// `testing::FakeDismisser`.
 ///
 /// Code written against `impl Dismisser` ends meetings with a real client in production and can
 /// be unit-tested without a server:
@@ -27,13 +27,23 @@ use crate::error::Error;
 ///         .await
 /// }
 /// ```
-pub trait Dismisser: Clone + Send + Sync + Sized {
-    /// Runs a dismiss as configured on a [`DismissMeeting`].
-    fn dismiss(
-        &self,
-        request: DismissRequest,
-    ) -> impl Future<Output = Result<Dismissed, Error>> + Send;
-
+///
+/// **Sealed**: only this crate implements it. A dismisser's job is to return a [`Dismissed`],
+/// which is this crate's word that the meeting ended (the service's success answer, or "already
+/// ended" confirmed by a look-up); a release build has no way to make one without a call, so an
+/// implementation outside the crate could only pass a `Client`'s results along or forge them.
+/// The test double covers what an implementation of your own would be for: it runs the client's
+/// validation and rules, records each call and answers as you script (`FakeDismisser::responding`,
+/// feature `test-util`). Sealing also lets the trait grow without breaking anyone.
+///
+/// ```compile_fail
+/// use tencent_meeting::Dismisser;
+///
+/// #[derive(Clone)]
+/// struct MyOwn;
+/// impl Dismisser for MyOwn {} // error: the trait is sealed
+/// ```
+pub trait Dismisser: sealed::Sealed + Clone + Send + Sync + Sized {
     /// Starts a dismiss call for `meeting_id` (for a recurring meeting, its master meeting ID).
     /// Nothing is sent before [`DismissMeeting::send`].
     fn dismiss_meeting(&self, meeting_id: impl Into<String>) -> DismissMeeting<Self> {
@@ -41,7 +51,22 @@ pub trait Dismisser: Clone + Send + Sync + Sized {
     }
 }
 
-impl Dismisser for Client {
+/// The part of [`Dismisser`] only this crate sees: running a configured dismiss.
+pub(crate) mod sealed {
+    use super::*;
+
+    /// Runs a dismiss as configured on a [`DismissMeeting`]. Public in a private module: nameable
+    /// by this crate only, so nothing outside it can implement [`Dismisser`].
+    pub trait Sealed {
+        /// Validates, plans and runs `request`.
+        fn dismiss(
+            &self,
+            request: DismissRequest,
+        ) -> impl Future<Output = Result<Dismissed, Error>> + Send;
+    }
+}
+
+impl sealed::Sealed for Client {
     fn dismiss(
         &self,
         request: DismissRequest,
@@ -49,3 +74,5 @@ impl Dismisser for Client {
         crate::dismiss::send_on(self, request)
     }
 }
+
+impl Dismisser for Client {}

@@ -78,6 +78,8 @@ mod retry;
 mod signer;
 pub mod signing;
 mod status;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 mod transport;
 
@@ -96,7 +98,7 @@ pub use client::{
     DEFAULT_TIMEOUT,
 };
 pub use credentials::{Credentials, ProvideCredentials, SharedCredentials};
-pub use dismiss::{DismissMeeting, DismissRequest, PlannedDismiss, REASON_DETAIL_MAX_CHARS};
+pub use dismiss::{DismissMeeting, PlannedDismiss, REASON_DETAIL_MAX_CHARS};
 pub use dismissed::{Dismissed, EventConfirmation, Evidence};
 pub use dismisser::Dismisser;
 pub use error::{

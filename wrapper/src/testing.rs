@@ -1,4 +1,6 @@
-//! Test doubles for code that uses this crate: no server, no network.
+//! Test doubles for code that uses this crate: no server, no network. Feature `test-util`
+//! (add it under `[dev-dependencies]`, as tokio's is): a double answers what you script, so a
+//! release build does without it.
 //!
 //! [`FakeDismisser`] stands in for a [`Client`](crate::Client) wherever your code takes an
 //! `impl `[`Dismisser`]. It applies the same validation and meeting-kind rules as the client (an
@@ -33,7 +35,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::dismiss::{DismissRequest, PlannedDismiss};
 use crate::dismissed::Dismissed;
-use crate::dismisser::Dismisser;
+use crate::dismisser::{Dismisser, sealed};
 use crate::error::Error;
 
 type Respond = dyn Fn(&PlannedDismiss) -> Result<Dismissed, Error> + Send + Sync;
@@ -96,7 +98,9 @@ impl fmt::Debug for FakeDismisser {
     }
 }
 
-impl Dismisser for FakeDismisser {
+impl Dismisser for FakeDismisser {}
+
+impl sealed::Sealed for FakeDismisser {
     fn dismiss(
         &self,
         request: DismissRequest,

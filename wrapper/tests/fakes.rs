@@ -76,12 +76,33 @@ async fn a_fake_answers_with_any_outcome_the_user_scripts() {
         "failed: no permission (error 9042, HTTP 400): 不是创建者"
     );
     let checked = FakeDismisser::responding(|planned| {
-        Ok(planned.answered().with_looked_up(MeetingStatus::Ended))
+        let already_ended = ApiError::new(400, 13603, "meeting already ended").with_trace_id("t-2");
+        Ok(planned
+            .answered()
+            .with_looked_up(&already_ended, MeetingStatus::Ended))
     });
     assert_eq!(
         end(&checked, "1", MeetingKind::OneTime).await,
         "ended (checked)"
     );
+    // The "already ended" answer's own status and trace id, not invented ones.
+    let looked_up = checked
+        .dismiss_meeting("1")
+        .operator(Operator::user_id("bot"))
+        .instance(Instance::Pc)
+        .reason_code(2)
+        .send()
+        .await
+        .expect("scripted success");
+    assert!(matches!(
+        looked_up.evidence(),
+        Evidence::LookedUp {
+            status: 400,
+            looked_up: MeetingStatus::Ended,
+            ..
+        }
+    ));
+    assert_eq!(looked_up.trace_id(), Some("t-2"));
     let custom = Dismissed::answered("9")
         .with_attempts(2)
         .with_trace_id("t-9");

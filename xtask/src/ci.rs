@@ -75,6 +75,9 @@ pub fn run() -> Result<ExitCode> {
     // Instruction counts of the prepare and event paths against xtask/perf-baseline.json (a
     // release build of one small binary, then two short runs under callgrind).
     step("perf guard", cargo, &["xtask", "perf-guard"], &root)?;
+    // Release builds cannot forge evidence: a user's crate outside the workspace (where no
+    // dev-dependency turns `test-util` on) must fail to make a `Dismissed`.
+    step("no forged evidence", cargo, &["xtask", "forgery"], &root)?;
     if openssl {
         step(
             "TLS: native-tls instead",

@@ -7,6 +7,7 @@ mod ci;
 mod codegen;
 mod doc_facts;
 mod features;
+mod forgery;
 mod lint;
 mod loadtest;
 mod perf_guard;
@@ -56,6 +57,9 @@ enum Command {
         #[arg(long)]
         bless: bool,
     },
+    /// Check that a user's program cannot make a `Dismissed` (the wrapper's evidence that a
+    /// meeting ended) without the wrapper's `test-util` feature, and can with it.
+    Forgery,
     /// Everything CI checks: fmt, clippy, codegen --check, lint, public-api --check, the TLS
     /// choices, the perf guard, docs, packaging, tests.
     Ci,
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::PublicApi { check } => public_api::run(check),
         Command::Features => features::run(),
         Command::PerfGuard { bless } => perf_guard::run(bless),
+        Command::Forgery => forgery::run(),
         Command::Ci => ci::run(),
         Command::Loadtest { args } => loadtest::run(&args),
         Command::Postgres { fsync, command } => postgres::run(fsync, &command),

@@ -8,7 +8,8 @@ mod send;
 
 use std::time::Duration;
 
-pub use request::{DismissRequest, PlannedDismiss, REASON_DETAIL_MAX_CHARS};
+pub(crate) use request::DismissRequest;
+pub use request::{PlannedDismiss, REASON_DETAIL_MAX_CHARS};
 pub(crate) use send::dismiss as send_on;
 
 use crate::client::Client;
@@ -148,11 +149,6 @@ impl<D: Dismisser> DismissMeeting<D> {
     {
         self.request.before_send = Some(crate::before_send::BeforeSend::new(hook));
         self
-    }
-
-    /// What the call was configured with, to hand to [`Dismisser::dismiss`] yourself.
-    pub fn into_request(self) -> DismissRequest {
-        self.request
     }
 
     /// Validates and sends the dismiss, retrying what the retry policy allows.

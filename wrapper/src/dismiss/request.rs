@@ -6,6 +6,7 @@ use tencent_meeting_openapi::types;
 
 use crate::before_send::BeforeSend;
 use crate::call::{Call, Identity, Overrides};
+#[cfg(any(test, feature = "test-util"))]
 use crate::dismissed::Dismissed;
 use crate::error::{Error, Refusal, ValidationError};
 use crate::instance::Instance;
@@ -17,8 +18,10 @@ use crate::operator::Operator;
 pub const REASON_DETAIL_MAX_CHARS: usize = 1024;
 
 /// A dismiss as configured on a [`super::DismissMeeting`], not yet validated. A
-/// [`crate::Dismisser`] receives it.
-#[derive(Debug, Clone, Default)]
+/// [`crate::Dismisser`] receives it. Not nameable outside this crate (public in a private module,
+/// as the sealed trait's method that takes it must be). No `Default`: its one constructor,
+/// [`Self::new`], carries the dismiss page's defaults (`force_dismiss_meeting` 1).
+#[derive(Debug, Clone)]
 pub struct DismissRequest {
     pub(crate) meeting_id: String,
     pub(crate) identity: Identity,
@@ -61,17 +64,22 @@ pub(crate) struct Validated {
 }
 
 impl DismissRequest {
+    /// A dismiss of `meeting_id` with the dismiss page's defaults: `force_dismiss_meeting` 1,
+    /// `retrieve_code` 0, nothing else set.
     pub(crate) fn new(meeting_id: String) -> Self {
         Self {
             meeting_id,
+            identity: Identity::default(),
+            reason_code: None,
+            reason_detail: None,
             force: true,
-            ..Self::default()
+            retrieve_code: false,
+            force_retrieve_code: false,
+            kind: None,
+            lookup: false,
+            overrides: Overrides::default(),
+            before_send: None,
         }
-    }
-
-    /// The meeting ID as given (not yet validated).
-    pub fn meeting_id(&self) -> &str {
-        &self.meeting_id
     }
 
     /// Checks every field, before anything is sent (a look-up included). `open_id`: the OAuth2.0
@@ -108,6 +116,7 @@ impl DismissRequest {
 
     /// Validates and plans for a dismisser that cannot look meetings up (a test double): the
     /// kind given applies; with `.lookup()` none does.
+    #[cfg(feature = "test-util")]
     pub(crate) fn plan_without_lookup(
         self,
         open_id: Option<&str>,
@@ -205,7 +214,10 @@ impl PlannedDismiss {
     }
 
     /// What a success answer to this dismiss yields: [`Dismissed`] with this plan's fields and
-    /// one attempt answered with HTTP 200.
+    /// one attempt answered with HTTP 200. For test doubles: feature `test-util` only (see
+    /// [`Dismissed::answered`]).
+    #[cfg(any(test, feature = "test-util"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     pub fn answered(&self) -> Dismissed {
         let dismissed = Dismissed::answered(self.meeting_id())
             .with_retrieve_code(self.retrieve_code, self.retrieve_code_overridden);

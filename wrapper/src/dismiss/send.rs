@@ -97,10 +97,7 @@ pub(crate) async fn dismiss(client: &Client, request: DismissRequest) -> Result<
         evidence,
         sent_at,
     );
-    Ok(match sub_meeting_id {
-        Some(sub) => dismissed.with_sub_meeting_id(sub),
-        None => dismissed,
-    })
+    Ok(dismissed.of_sub_meeting(sub_meeting_id))
 }
 
 /// Validates, stamps and signs `request` exactly as [`dismiss`] would, without sending it.
