@@ -29,14 +29,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, Response, header};
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
 use tower_service::Service as _;
@@ -118,6 +118,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let registry = Arc::new(Registry::default());
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop, stopped) = watch::channel(false);
     let mut connections = JoinSet::new();
     let started = Instant::now();
@@ -146,10 +147,10 @@ pub async fn serve(
                 continue;
             }
         };
-        if registry.len() >= limits.max_connections && !registry.evict_oldest_waiting() {
+        let Some(slot) = take_slot(&slots, &registry).await else {
             refuse_busy(&stream);
             continue;
-        }
+        };
         let tracked = registry.insert(started);
         connections.spawn(serve_connection(
             stream,
@@ -158,6 +159,7 @@ pub async fn serve(
             Arc::clone(&registry),
             tracked,
             stopped.clone(),
+            slot,
         ));
     }
     drop(listener);
@@ -173,6 +175,25 @@ pub async fn serve(
         );
         connections.shutdown().await;
     }
+}
+
+/// A slot for one more connection: a free one, or the one freed by closing the connection
+/// that has waited longest without a request in progress. The slot is released only once that
+/// connection's socket is closed, so open sockets never outnumber the slots (descriptors stay
+/// under the limit however fast a flood comes). None: every connection is busy.
+async fn take_slot(slots: &Arc<Semaphore>, registry: &Registry) -> Option<OwnedSemaphorePermit> {
+    if let Ok(slot) = Arc::clone(slots).try_acquire_owned() {
+        return Some(slot);
+    }
+    if !registry.evict_oldest_waiting() {
+        return None;
+    }
+    // The evicted connection's task closes its socket as soon as it runs; a second is far
+    // more than that takes, and bounds what a stuck task could cost the accept loop.
+    tokio::time::timeout(Duration::from_secs(1), Arc::clone(slots).acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok)
 }
 
 /// Answers 503 to a connection over the limit when none can make room, without reading it
@@ -243,10 +264,6 @@ struct Registry {
 }
 
 impl Registry {
-    fn len(&self) -> usize {
-        self.open.lock().map_or(0, |open| open.len())
-    }
-
     fn insert(&self, started: Instant) -> Arc<Tracked> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let tracked = Arc::new(Tracked {
@@ -271,8 +288,8 @@ impl Registry {
     }
 
     /// Closes the connection that has waited longest without a request in progress; false
-    /// when every one has a request in progress. It leaves the registry at once, so the
-    /// count makes room before its task has run.
+    /// when every one has a request in progress. It leaves the registry at once, so it is
+    /// not chosen twice.
     fn evict_oldest_waiting(&self) -> bool {
         let Ok(mut open) = self.open.lock() else {
             return false;
@@ -299,14 +316,28 @@ async fn serve_connection(
     limits: Limits,
     registry: Arc<Registry>,
     tracked: Arc<Tracked>,
+    stopped: watch::Receiver<bool>,
+    slot: OwnedSemaphorePermit,
+) {
+    serve_until_done(stream, app, limits, &tracked, stopped).await;
+    registry.remove(tracked.id);
+    // Only now is the socket closed: the slot goes back.
+    drop(slot);
+}
+
+async fn serve_until_done(
+    stream: TcpStream,
+    app: Router,
+    limits: Limits,
+    tracked: &Arc<Tracked>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(Watched {
         stream,
-        tracked: Arc::clone(&tracked),
+        tracked: Arc::clone(tracked),
     });
-    let on_request = Arc::clone(&tracked);
+    let on_request = Arc::clone(tracked);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         on_request.set(Phase::Busy);
         let mut app = app.clone();
@@ -326,7 +357,9 @@ async fn serve_connection(
                 Err(never) => match never {},
             };
             if timed_out.load(Ordering::Acquire) {
-                // The rest of the body may still come: this connection cannot be reused.
+                // The handler could only say the body was unreadable: say why (408), and close,
+                // since the rest of the body may still come.
+                *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
                 response
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -369,7 +402,6 @@ async fn serve_connection(
             }
         }
     }
-    registry.remove(tracked.id);
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -443,7 +475,7 @@ impl AsyncWrite for Watched {
 }
 
 /// A request body that fails with [`io::ErrorKind::TimedOut`] if it is not whole by its
-/// deadline (the receiver then answers 408).
+/// deadline (the answer is then made 408).
 struct DeadlineBody {
     inner: Incoming,
     deadline: Pin<Box<Sleep>>,

@@ -6,9 +6,10 @@
 //!   `successfully received callback` once it returns `Ok`, 500 when it returns `Err` (the
 //!   platform delivers again). So a handler that stores the events durably before returning
 //!   gives at-least-once storage.
-//! - 401 for a missing or wrong signature, 400 for a signed body that does not decode, 413
-//!   for a body over [`MAX_BODY_BYTES`], 405 for other methods. Nothing reaches the handler
-//!   unless its signature checked out.
+//! - 401 for a missing or wrong signature, 400 for a signed body that does not decode or
+//!   cannot be read, 413 for a body over [`MAX_BODY_BYTES`] (at once when its
+//!   `Content-Length` says so), 405 for other methods. Nothing reaches the handler unless its
+//!   signature checked out.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,7 +29,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use ::axum::body::Body;
+use ::axum::body::{Body, HttpBody as _};
 use ::axum::extract::RawQuery;
 use ::axum::http::{HeaderMap, StatusCode, header};
 use ::axum::response::{IntoResponse, Response};
@@ -175,6 +176,15 @@ impl<H: EventHandler> Receiver<H> {
     }
 
     async fn deliver(&self, headers: &HeaderMap, body: Body) -> Response {
+        // A declared length over the limit is refused before anything is read: waiting for a
+        // `Content-Length: 100000000000` would only hold the connection.
+        if body.size_hint().lower() > self.max_body_bytes as u64 {
+            tracing::info!(limit = self.max_body_bytes, "event refused: body too large");
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {} bytes", self.max_body_bytes),
+            );
+        }
         let bytes = match Limited::new(body, self.max_body_bytes).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
