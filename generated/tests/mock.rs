@@ -78,13 +78,17 @@ async fn a_body_that_differs_does_not_match() {
 #[tokio::test]
 async fn an_error_answer_reaches_the_client_typed() {
     let server = MockServer::start_async().await;
-    let error = ErrorResponse {
-        error_info: ErrorInfo {
-            error_code: 9003,
-            new_error_code: Some(9003),
-            message: "the meeting has not started".to_string(),
-        },
-    };
+    // Built as a user's test would, through the builders: a new optional property in the spec
+    // leaves this unchanged.
+    let error: ErrorResponse = ErrorResponse::builder()
+        .error_info(
+            ErrorInfo::builder()
+                .error_code(9003)
+                .new_error_code(Some(9003))
+                .message("the meeting has not started".to_string()),
+        )
+        .try_into()
+        .expect("a complete error answer");
     server.dismiss_meeting(|when, then| {
         when.meeting_id(&meeting_id());
         then.client_error(400, &error);

@@ -12,6 +12,8 @@ use quote::quote;
 
 use crate::workspace_root;
 
+mod required;
+
 /// The spec, relative to the workspace root.
 pub const SPEC: &str = "openapi/tencent-meeting.yaml";
 /// The generated client, relative to the workspace root.
@@ -65,6 +67,15 @@ pub fn run(check: bool) -> Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     }
+    // Read before it is replaced: the required values the new client adds to existing types
+    // and operations break the code that builds them (at run time, through the builders).
+    let replaced = fs::read_to_string(root.join(OUTPUT)).unwrap_or_default();
+    let new_required = generated
+        .files
+        .iter()
+        .find(|(path, _)| *path == OUTPUT)
+        .map(|(_, fresh)| required::added(&replaced, fresh))
+        .unwrap_or_default();
     let mut written = Vec::new();
     for (path, fresh) in &generated.files {
         let out_path = root.join(path);
@@ -81,9 +92,21 @@ pub fn run(check: bool) -> Result<ExitCode> {
     let written = written.join(" and ");
     println!("codegen: wrote {written}; checking that the workspace compiles against it");
     match first_compile_error(&root)? {
-        None => {
+        None if new_required.is_empty() => {
             println!("codegen: the workspace compiles against the new client");
             Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!(
+                "\ncodegen: wrote {written}; the workspace compiles against it, but the spec \
+                 change is breaking:\n{}\n\
+                 Code that builds these through the generated builders now fails at run time \
+                 (\"no value supplied for …\" / \"… was not initialized\"). Either set the new \
+                 values there (the wrapper builds the dismiss body in wrapper/src/dismiss/request.rs), \
+                 or revert the change to {SPEC} and run `cargo xtask codegen` again.",
+                breaking(&new_required)
+            );
+            Ok(ExitCode::FAILURE)
         }
         Some(error) => {
             eprintln!(
@@ -96,9 +119,20 @@ pub fn run(check: bool) -> Result<ExitCode> {
                 error.rendered.trim_end(),
                 error.elsewhere()
             );
+            if !new_required.is_empty() {
+                eprintln!(
+                    "The change also adds required values:\n{}",
+                    breaking(&new_required)
+                );
+            }
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// One `  - …` line per new required value.
+fn breaking(new_required: &[required::Required]) -> String {
+    new_required.iter().map(|r| format!("  - {r}\n")).collect()
 }
 
 /// The first error of a workspace that does not compile.

@@ -1,13 +1,18 @@
-//! Regenerating never deadlocks: in a copy of the workspace, a spec change that breaks the
-//! wrapper is reported by `cargo xtask codegen`, `cargo xtask lint` still runs, and reverting the
-//! spec then `cargo xtask codegen` alone restores the checked-in client.
+//! Regenerating after a spec change, as a user would, in a copy of the workspace: compatible
+//! changes (a new optional property in a request body, a response and an event, a new optional
+//! query parameter, a new value of a response enum) regenerate with the whole workspace
+//! compiling and the tests that build generated values passing; a breaking change (a new
+//! required property, a response property changing type) is reported by `cargo xtask codegen`,
+//! `cargo xtask lint` still runs, and reverting the spec then `cargo xtask codegen` alone
+//! restores the checked-in client.
 //!
 //! The copy puts its binaries in a target directory of its own, but shares this workspace's
 //! build directory (`build.build-dir`), so the dependencies compiled here are reused and only the
 //! workspace's own crates are compiled again. Cargo names a workspace crate's artifacts after
 //! its name, version and path relative to the workspace, which the copy shares with this
 //! workspace; so the copy's crates get a version of their own (`+regenerate-test` build
-//! metadata), and never overwrite this workspace's artifacts.
+//! metadata), and never overwrite this workspace's artifacts. One test walks through every
+//! change on one copy, so each `cargo check` after the first recompiles only what changed.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,12 +25,51 @@ const VERSION: &str = "version = \"0.1.0\"";
 const COPY_VERSION: &str = "version = \"0.1.0+regenerate-test\"";
 const GENERATED: &str = "generated/src/generated.rs";
 
-/// The dismiss body's `required` list, and the same list without `reason_code`.
-const REQUIRED: &str = "      required:\n        - instanceid\n        - reason_code\n";
-const REQUIRED_WITHOUT_REASON_CODE: &str = "      required:\n        - instanceid\n";
+/// Inserts `text` right after the first `then` that follows the first `section` of `spec`.
+fn insert_after(spec: &str, section: &str, then: &str, text: &str) -> String {
+    let at = spec
+        .find(section)
+        .unwrap_or_else(|| panic!("the test's anchor `{section}` moved; update the test"));
+    let rest = &spec[at..];
+    let within = rest
+        .find(then)
+        .unwrap_or_else(|| panic!("no `{then}` after `{section}`; update the test"));
+    let cut = at + within + then.len();
+    format!("{}{text}{}", &spec[..cut], &spec[cut..])
+}
+
+/// The compatible changes: an optional property in the dismiss body, in the look-up's
+/// `MeetingInfo` (a string enum) and in the `meeting.end` event's meeting, and an optional query
+/// parameter of the look-up.
+fn compatible_changes(spec: &str) -> String {
+    let spec = insert_after(
+        spec,
+        "    DismissMeetingRequest:\n",
+        "      properties:\n",
+        "        probe_note:\n          type: string\n          description: A new optional request property.\n",
+    );
+    let spec = insert_after(
+        &spec,
+        "    MeetingInfo:\n",
+        "      properties:\n",
+        "        probe_state:\n          type: string\n          enum: [PROBE_A, PROBE_B]\n          description: A new optional response property.\n",
+    );
+    let spec = insert_after(
+        &spec,
+        "    EventMeetingInfo:\n",
+        "      properties:\n",
+        "        probe_room:\n          type: string\n          description: A new optional event property.\n",
+    );
+    insert_after(
+        &spec,
+        "      operationId: getMeeting\n",
+        "        - $ref: \"#/components/parameters/MeetingId\"\n",
+        "        - name: probe_filter\n          in: query\n          required: false\n          description: A new optional query parameter.\n          schema:\n            type: string\n",
+    )
+}
 
 #[test]
-fn a_spec_change_that_breaks_the_wrapper_is_reported_and_reverting_restores_the_client() {
+fn compatible_spec_changes_regenerate_cleanly_and_breaking_ones_are_reported() {
     let root = workspace_root();
     let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("regenerate");
     let copy = scratch.join("workspace");
@@ -43,45 +87,122 @@ fn a_spec_change_that_breaks_the_wrapper_is_reported_and_reverting_restores_the_
     let original_spec = read(&copy.join(SPEC));
     let original_client = read(&copy.join(GENERATED));
 
-    // 1. reason_code becomes optional: the new client is written.
-    assert!(
-        original_spec.contains(REQUIRED),
-        "the test's anchor (the dismiss body's required list) moved; update the test"
-    );
-    fs::write(
-        copy.join(SPEC),
-        original_spec.replacen(REQUIRED, REQUIRED_WITHOUT_REASON_CODE, 1),
-    )
-    .expect("write the changed spec");
+    // 1. Compatible changes: the client changes, the workspace compiles, nothing is reported.
+    let compatible = compatible_changes(&original_spec);
+    fs::write(copy.join(SPEC), &compatible).expect("write the changed spec");
     let codegen = xtask(&copy, &scratch, &["codegen"]);
     let report = text(&codegen);
-    // 2. ... and the wrapper no longer compiles against it: said plainly, with the crate.
     assert!(
-        !codegen.status.success(),
-        "codegen must fail when the workspace no longer compiles:\n{report}"
+        codegen.status.success()
+            && report.contains("the workspace compiles against the new client"),
+        "compatible changes must regenerate cleanly:\n{report}"
+    );
+    let client = read(&copy.join(GENERATED));
+    for field in [
+        "pub probe_note: ::std::option::Option<::std::string::String>",
+        "pub probe_state: ::std::option::Option<MeetingInfoProbeState>",
+        "pub probe_room: ::std::option::Option<::std::string::String>",
+        "pub fn probe_filter<V>(",
+    ] {
+        assert!(client.contains(field), "the new client has `{field}`");
+    }
+
+    // 2. A new value of the response's enum.
+    let with_new_value = compatible.replacen(
+        "enum: [PROBE_A, PROBE_B]",
+        "enum: [PROBE_A, PROBE_B, PROBE_C]",
+        1,
+    );
+    fs::write(copy.join(SPEC), &with_new_value).expect("write the changed spec");
+    let codegen = xtask(&copy, &scratch, &["codegen"]);
+    let report = text(&codegen);
+    assert!(
+        codegen.status.success()
+            && report.contains("the workspace compiles against the new client"),
+        "a new enum value must regenerate cleanly:\n{report}"
     );
     assert!(
-        report.contains("the workspace no longer compiles against it")
+        read(&copy.join(GENERATED)).contains("ProbeC"),
+        "the new variant"
+    );
+
+    // ... and the tests that build generated values pass against it: the wrapper's (the dismiss
+    // body, the meeting.end event) and the typed mocks' (the error answer).
+    for args in [
+        &[
+            "test",
+            "--package",
+            "tencent-meeting",
+            "--features",
+            "webhook",
+            "--lib",
+        ][..],
+        &[
+            "test",
+            "--package",
+            "tencent-meeting-openapi",
+            "--features",
+            "httpmock",
+            "--test",
+            "mock",
+        ],
+    ] {
+        let tests = cargo_in(&copy, &scratch, args);
+        assert!(
+            tests.status.success(),
+            "the tests pass against the regenerated client ({}):\n{}",
+            args.join(" "),
+            text(&tests)
+        );
+    }
+
+    // 3. A new required property of the dismiss body: the builders still compile, but cannot
+    // build a body without it; codegen names it and fails.
+    let required = insert_after(
+        &with_new_value,
+        "    DismissMeetingRequest:\n",
+        "      required:\n",
+        "        - probe_note\n",
+    );
+    fs::write(copy.join(SPEC), &required).expect("write the changed spec");
+    let codegen = xtask(&copy, &scratch, &["codegen"]);
+    let report = text(&codegen);
+    assert!(
+        !codegen.status.success()
+            && report
+                .contains("the workspace compiles against it, but the spec change is breaking")
+            && report.contains(
+                "`types::DismissMeetingRequest` has a new required property `probe_note`"
+            ),
+        "a new required property is reported though everything compiles:\n{report}"
+    );
+
+    // 4. A response property changing type: the wrapper no longer compiles, and codegen names
+    // the crate and the first error.
+    let meeting_id = "        meeting_id:\n          type: string\n          description: The meeting ID; for a recurring meeting, the master meeting ID.\n";
+    assert!(
+        required.contains(meeting_id),
+        "the test's anchor (MeetingInfo.meeting_id) moved"
+    );
+    let breaking = required.replacen(
+        meeting_id,
+        &meeting_id.replacen("type: string", "type: integer", 1),
+        1,
+    );
+    fs::write(copy.join(SPEC), &breaking).expect("write the changed spec");
+    let codegen = xtask(&copy, &scratch, &["codegen"]);
+    let report = text(&codegen);
+    assert!(
+        !codegen.status.success()
+            && report.contains("the workspace no longer compiles against it")
             && report.contains("crate `tencent-meeting` (wrapper/)")
             && report.contains("error[E0308]"),
         "codegen names the crate and the first error:\n{report}"
     );
-    // The typed mocks' test breaks too (it sets reason_code); cargo keeps going, so both show.
-    assert!(
-        report.contains("crate `tencent-meeting-openapi` (generated/), test target `mock`"),
-        "codegen names every target that fails:\n{report}"
-    );
-    let changed_client = read(&copy.join(GENERATED));
-    assert_ne!(
-        changed_client, original_client,
-        "the new client was written"
-    );
-    assert!(
-        changed_client.contains("pub reason_code: ::std::option::Option<i32>"),
-        "reason_code became optional in the generated body"
-    );
 
-    // 3. The linter still builds and runs while the wrapper is broken.
+    // 5. The linter still builds and runs while the workspace is broken (on the compatible
+    // spec: step 4's examples no longer fit its new type, step 3's lack the new property).
+    fs::write(copy.join(SPEC), &with_new_value).expect("write the changed spec");
     let lint = xtask(&copy, &scratch, &["lint"]);
     assert!(lint.status.success(), "lint:\n{}", text(&lint));
 
@@ -172,19 +293,26 @@ fn copy_workspace(root: &Path, to: &Path) {
 
 /// Runs `cargo xtask ARGS` in the copy, as a user would.
 fn xtask(copy: &Path, scratch: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["xtask"];
+    all.extend_from_slice(args);
+    cargo_in(copy, scratch, &all)
+}
+
+/// Runs `cargo ARGS` in the copy, with its own target directory and this workspace's build
+/// directory.
+fn cargo_in(copy: &Path, scratch: &Path, args: &[&str]) -> Output {
     // This workspace's build directory: the parent of CARGO_TARGET_TMPDIR (`<target>/tmp`).
     let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("the target directory");
     Command::new(cargo())
         .current_dir(copy)
-        .arg("xtask")
         .args(args)
         .env("CARGO_TARGET_DIR", scratch.join("target"))
         .env("CARGO_BUILD_BUILD_DIR", build_dir)
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .output()
-        .expect("run cargo xtask")
+        .expect("run cargo")
 }
 
 fn read(path: &Path) -> String {

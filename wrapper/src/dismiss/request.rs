@@ -252,27 +252,37 @@ impl PlannedDismiss {
                 Some(types::OperatorIdType::try_from(kind).map_err(generated("operator_id_type"))?),
             ),
         };
-        Ok(types::DismissMeetingRequest {
-            userid,
-            operator_id,
-            operator_id_type,
-            instanceid: types::InstanceId::try_from(i32::from(call.instance))
-                .map_err(generated("instanceid"))?,
-            reason_code: self.reason_code,
-            reason_detail: self
-                .reason_detail
-                .as_deref()
-                .map(types::DismissMeetingRequestReasonDetail::try_from)
-                .transpose()
-                .map_err(generated("reason_detail"))?,
-            force_dismiss_meeting: types::DismissMeetingRequestForceDismissMeeting::try_from(
-                i32::from(self.force),
+        // Through the generated builder, not a struct literal: a property the spec adds as
+        // optional is left unset here and regenerating needs no change to this code. A property
+        // added as required is caught by `cargo xtask codegen` (it compares the required
+        // properties of the client it replaces) and, should it get this far, ends here as a
+        // validation error before anything is sent.
+        let body = types::DismissMeetingRequest::builder()
+            .userid(userid)
+            .operator_id(operator_id)
+            .operator_id_type(operator_id_type)
+            .instanceid(
+                types::InstanceId::try_from(i32::from(call.instance))
+                    .map_err(generated("instanceid"))?,
             )
-            .map_err(generated("force_dismiss_meeting"))?,
-            retrieve_code: types::DismissMeetingRequestRetrieveCode::try_from(i32::from(
-                self.retrieve_code,
-            ))
-            .map_err(generated("retrieve_code"))?,
-        })
+            .reason_code(self.reason_code)
+            .reason_detail(
+                self.reason_detail
+                    .as_deref()
+                    .map(types::DismissMeetingRequestReasonDetail::try_from)
+                    .transpose()
+                    .map_err(generated("reason_detail"))?,
+            )
+            .force_dismiss_meeting(
+                types::DismissMeetingRequestForceDismissMeeting::try_from(i32::from(self.force))
+                    .map_err(generated("force_dismiss_meeting"))?,
+            )
+            .retrieve_code(
+                types::DismissMeetingRequestRetrieveCode::try_from(i32::from(self.retrieve_code))
+                    .map_err(generated("retrieve_code"))?,
+            )
+            .try_into()
+            .map_err(generated("body"))?;
+        Ok(body)
     }
 }
