@@ -48,7 +48,7 @@ pub fn run() -> Result<ExitCode> {
             ],
         ),
         ("codegen drift", &["xtask", "codegen", "--check"]),
-        ("spec lint", &["xtask", "lint"]),
+        ("spec lint", &["xtask", "lint", "--progenitor"]),
     ];
     for (name, args) in cargo_steps {
         step(name, cargo, args, &root)?;

@@ -4,7 +4,8 @@
 //!
 //! OAS 3.0 schemas are not JSON Schema, so each is converted first: component references become
 //! `$defs` entries (recursive schemas stay recursive), other local references are inlined,
-//! `nullable: true` adds `null` to `type` and `enum`, draft-04 boolean `exclusiveMinimum` becomes
+//! `nullable: true` adds `null` to `type` and `enum` (and, without `type`, allows `null` as typify
+//! does), draft-04 boolean `exclusiveMinimum` becomes
 //! the numeric form, integer formats become the bounds of the Rust type typify makes of them, properties marked `readOnly`/`writeOnly` are
 //! not required (an example may be a request or a response), and OAS-only keywords (`example`,
 //! `xml`, `discriminator`, ...) are dropped.
@@ -217,7 +218,13 @@ impl<'a> Checker<'_, 'a> {
                 }
                 let (rule, message) = if problem.outside_format {
                     (
-                        Rule::ValueOutsideFormat,
+                        // typify writes a default or an enum member as a value of the Rust type
+                        // (so generation fails); an example it never reads.
+                        if used_as == Use::Example {
+                            Rule::ExampleInvalid
+                        } else {
+                            Rule::ValueOutsideFormat
+                        },
                         format!(
                             "{} {}: change the value or the format ({resolved_ptr})",
                             used_as.noun(),
@@ -490,6 +497,12 @@ fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> 
             out.insert(key.into(), Value::Array(converted));
         }
     }
+    if nullable && ty.is_none() {
+        // `nullable: true` without `type` (beside `allOf`, typically): OAS 3.0.3 says it has no
+        // effect, but typify, and so progenitor, makes the type an `Option` and takes `null`;
+        // values are checked as the generated client reads them (`nullable-without-type` warns).
+        return json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
+    }
     Value::Object(out)
 }
 
@@ -560,17 +573,29 @@ mod tests {
                 "example/n",
             ),
         ] {
+            // An example outside the format is an invalid example (a warning): typify never
+            // reads it.
+            let expected = if at.starts_with("example") {
+                Rule::ExampleInvalid
+            } else {
+                rule
+            };
             assert_eq!(
-                fires(&schema_doc(bad), rule),
+                fires(&schema_doc(bad), expected),
                 vec![format!("/components/schemas/S/{at}")],
                 "{bad}"
             );
-            assert!(
-                fires(&schema_doc(bad), Rule::DefaultInvalid).is_empty()
-                    && fires(&schema_doc(bad), Rule::ExampleInvalid).is_empty()
-                    && fires(&schema_doc(bad), Rule::EnumValueInvalid).is_empty(),
-                "{bad}: reported twice"
-            );
+            for other in [
+                Rule::ValueOutsideFormat,
+                Rule::DefaultInvalid,
+                Rule::ExampleInvalid,
+                Rule::EnumValueInvalid,
+            ] {
+                assert!(
+                    other == expected || fires(&schema_doc(bad), other).is_empty(),
+                    "{bad}: reported twice"
+                );
+            }
         }
         for good in [
             "{type: integer, format: int32, enum: [1, 2147483647], default: -2147483648}",

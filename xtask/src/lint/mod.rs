@@ -2,11 +2,14 @@
 //!
 //! Each spec is parsed into a position-keeping YAML tree ([`yaml`]), walked once ([`walk`]), and
 //! checked by the rule families: [`structure`], [`paths`], [`schemas`], [`contradictions`],
-//! [`examples`], [`formats`], [`collisions`] (with Rust names from [`naming`]), [`docs`] and
-//! [`project`]. Every rule is declared in [`rules`] with its name and severity; findings carry a
-//! JSON pointer, from which [`report`] derives the line. Exit code: 0 without error findings,
+//! [`examples`], [`formats`], [`collisions`] (with Rust names from [`naming`]), [`docs`],
+//! [`project`] and [`bodies`]; with `--progenitor`, [`progenitor`] runs the generator itself.
+//! Every rule is declared in [`rules`] with its name and severity (an error is evidence that the
+//! document is invalid or that progenitor cannot generate from it; the rest are warnings);
+//! findings carry a JSON pointer, from which [`report`] derives the line. Exit code: 0 without error findings,
 //! 1 with any, 2 when a file cannot be read or parsed.
 
+mod bodies;
 mod collisions;
 mod contradictions;
 mod docs;
@@ -14,6 +17,7 @@ mod examples;
 mod formats;
 mod naming;
 mod paths;
+mod progenitor;
 mod project;
 mod report;
 mod rules;
@@ -45,6 +49,11 @@ pub struct LintArgs {
     /// Print the rule table (name, severity, family, description) and exit.
     #[arg(long)]
     pub rules: bool,
+    /// Also run progenitor-impl 0.15.1 itself on the spec, with panics caught, and report every
+    /// operation or schema it fails on (rule `progenitor-generate`). Off by default: it costs
+    /// more than the static rules (BENCHMARKS.md); `cargo xtask ci` turns it on.
+    #[arg(long)]
+    pub progenitor: bool,
 }
 
 /// Runs the linter and maps the outcome to the exit code.
@@ -77,7 +86,10 @@ pub fn run(args: LintArgs) -> ExitCode {
                 continue;
             }
         };
-        match lint_source(&src, spec.parent()) {
+        let passes = Passes {
+            progenitor: args.progenitor,
+        };
+        match lint_source_with(&src, spec.parent(), passes) {
             Ok(findings) => reported.extend(report::locate(&file, findings)),
             Err(err) => {
                 eprintln!(
@@ -257,8 +269,25 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Lints one document. `base_dir` is where relative `$ref` files are looked for.
+/// Which optional passes a lint runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Passes {
+    /// Run progenitor-impl itself on the spec (`progenitor-generate`).
+    pub progenitor: bool,
+}
+
+/// Lints one document with every pass. `base_dir` is where relative `$ref` files are looked for.
+#[cfg(test)]
 pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, yaml::ParseError> {
+    lint_source_with(src, base_dir, Passes { progenitor: true })
+}
+
+/// Lints one document. `base_dir` is where relative `$ref` files are looked for.
+pub fn lint_source_with(
+    src: &str,
+    base_dir: Option<&Path>,
+    passes: Passes,
+) -> Result<Vec<Finding>, yaml::ParseError> {
     // YAML allows a byte order mark; the parser does not expect one.
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let doc = yaml::parse(src)?;
@@ -295,12 +324,20 @@ pub fn lint_source(src: &str, base_dir: Option<&Path>) -> Result<Vec<Finding>, y
     collisions::check(&ctx, &mut out);
     docs::check(&ctx, &mut out);
     project::check(&ctx, &mut out);
-    if version == project::Version::V30
-        && !out.has(Rule::Oas3Schema)
-        && !out.has(Rule::YamlDuplicateKey)
-    {
-        // Anything openapiv3 rejects that the JSON Schema let through.
-        project::check_openapiv3(&ctx, &mut out);
+    bodies::check(&ctx, &mut out);
+    if version == project::Version::V30 {
+        let spec = if !out.has(Rule::Oas3Schema) && !out.has(Rule::YamlDuplicateKey) {
+            // Anything openapiv3 rejects that the JSON Schema let through.
+            project::check_openapiv3(&ctx, &mut out)
+        } else {
+            // Already reported; progenitor may still read it (and generate from it).
+            serde::Deserialize::deserialize(ctx.json).ok()
+        };
+        if let Some(spec) = spec
+            && passes.progenitor
+        {
+            progenitor::check(&ctx, &spec, &mut out);
+        }
     }
     Ok(finish(&doc.root, out))
 }

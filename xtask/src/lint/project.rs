@@ -146,25 +146,40 @@ fn responses(ctx: &Ctx, out: &mut Findings) {
         let responses_ptr = join(&op.ptr, "responses");
         let label = format!("{} {}", op.method.to_uppercase(), op.path);
         let mut groups: BTreeMap<&str, Vec<(String, &str, BodyKind)>> = BTreeMap::new();
+        // progenitor drops `default` from the successes when a `2XX` range catches them all.
+        let success_range = responses.iter().any(|e| e.key == "2XX");
         for e in responses {
             let ptr = join(&responses_ptr, &e.key);
-            if e.key == "default" {
-                out.add(
-                    Rule::ProgenitorDefaultResponse,
-                    ptr,
-                    format!("{label} has a `default` response: list status codes or ranges (`4XX`) instead"),
-                );
-                continue;
-            }
-            // progenitor's groups; an invalid key is an `oas3-schema` finding.
-            let group = match status_class(&e.key) {
-                _ if e.key == "101" => "success",
-                Some(2) => "success",
-                Some(4 | 5) => "error",
+            // progenitor's groups (`is_success_or_default`, `is_error_or_default`): `default`
+            // is in both; an invalid key is an `oas3-schema` finding.
+            let in_groups: &[&str] = match status_class(&e.key) {
+                _ if e.key == "default" => {
+                    let others = responses.iter().any(|o| o.key != "default");
+                    if others {
+                        out.add(
+                            Rule::ProgenitorDefaultResponse,
+                            ptr.clone(),
+                            format!("{label} has a `default` response beside others: progenitor counts it as a success and as an error, so its body must be the same kind as theirs"),
+                        );
+                    }
+                    if success_range {
+                        &["error"]
+                    } else {
+                        &["success", "error"]
+                    }
+                }
+                _ if e.key == "101" => &["success"],
+                Some(2) => &["success"],
+                Some(4 | 5) => &["error"],
                 _ => continue,
             };
             if let Some(kind) = body_kind(ctx, &e.value, &ptr) {
-                groups.entry(group).or_default().push((ptr, &e.key, kind));
+                for group in in_groups {
+                    groups
+                        .entry(group)
+                        .or_default()
+                        .push((ptr.clone(), &e.key, kind.clone()));
+                }
             }
         }
         for (group, members) in groups {
@@ -232,11 +247,13 @@ fn path_ids(ctx: &Ctx, out: &mut Findings) {
     }
 }
 
-/// `progenitor-parse`: the document must deserialize as `openapiv3::OpenAPI`.
-pub fn check_openapiv3(ctx: &Ctx, out: &mut Findings) {
+/// `progenitor-parse`: the document must deserialize as `openapiv3::OpenAPI`; returns it when
+/// it does.
+pub fn check_openapiv3(ctx: &Ctx, out: &mut Findings) -> Option<openapiv3::OpenAPI> {
     // From the JSON value already built: cheaper than parsing the YAML again.
-    let Some((mut pointer, mut message)) = first_error::<openapiv3::OpenAPI>(ctx.json, "") else {
-        return;
+    let (mut pointer, mut message) = match serde_path_to_error::deserialize(ctx.json) {
+        Ok(spec) => return Some(spec),
+        Err(err) => (error_pointer(&err, ""), err.inner().to_string()),
     };
     // openapiv3 flattens maps (paths, responses), where serde loses the error's path: retry
     // the children of the last known node one by one, as the types they are, to get closer.
@@ -268,6 +285,7 @@ pub fn check_openapiv3(ctx: &Ctx, out: &mut Findings) {
         pointer,
         format!("openapiv3 (progenitor's reader) rejects this: {message}"),
     );
+    None
 }
 
 /// Deserializes `value` as `T`; on failure, the pointer (under `base`) and the message.
@@ -276,6 +294,11 @@ fn first_error<T: serde::de::DeserializeOwned>(
     base: &str,
 ) -> Option<(String, String)> {
     let err = serde_path_to_error::deserialize::<_, T>(value).err()?;
+    Some((error_pointer(&err, base), err.inner().to_string()))
+}
+
+/// The document pointer (under `base`) of a deserialization error, as far as serde knows it.
+fn error_pointer<E>(err: &serde_path_to_error::Error<E>, base: &str) -> String {
     let mut pointer = base.to_string();
     for segment in err.path().iter() {
         match segment {
@@ -285,7 +308,7 @@ fn first_error<T: serde::de::DeserializeOwned>(
             Segment::Enum { .. } | Segment::Unknown => break,
         }
     }
-    Some((pointer, err.inner().to_string()))
+    pointer
 }
 
 /// Checks the node at `ptr` as the openapiv3 type its place in the document calls for.

@@ -16,7 +16,7 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
         let node = site.node;
         let ty = node.str_at("type");
         let nullable = node.get("nullable").and_then(Node::as_bool) == Some(true);
-        enum_values(site, ty, nullable, out);
+        enum_values(site, ty, out);
         required(ctx, i, out);
         if ty == Some("array") && node.get("items").is_none() {
             out.add(
@@ -32,7 +32,7 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
             out.add(
                 Rule::NullableWithoutType,
                 join(&site.ptr, "nullable"),
-                "`nullable: true` has no effect without `type` (OpenAPI 3.0.3)",
+                "`nullable: true` without `type`: OpenAPI 3.0.3 says it has no effect, but typify (so progenitor) makes the type optional and other tools may not; add `type` or say it with `anyOf` and a null schema",
             );
         }
     }
@@ -58,7 +58,7 @@ pub fn fits_type(value: &Node, ty: &str) -> bool {
 }
 
 /// `enum-type-mismatch`, `enum-duplicate`.
-fn enum_values(site: &SchemaSite, ty: Option<&str>, nullable: bool, out: &mut Findings) {
+fn enum_values(site: &SchemaSite, ty: Option<&str>, out: &mut Findings) {
     let Some(values) = site.node.get("enum").and_then(Node::as_seq) else {
         return;
     };
@@ -67,7 +67,9 @@ fn enum_values(site: &SchemaSite, ty: Option<&str>, nullable: bool, out: &mut Fi
     for (i, v) in values.iter().enumerate() {
         let ptr = join_index(&enum_ptr, i);
         if let Some(ty) = ty {
-            let null_ok = nullable && matches!(v.kind, Kind::Null);
+            // A `null` member typify takes even without `nullable` (progenitor generates
+            // propolis-server's spec, which has one): only other mismatches break generation.
+            let null_ok = matches!(v.kind, Kind::Null);
             if !null_ok && !fits_type(v, ty) {
                 out.add(
                     Rule::EnumTypeMismatch,
