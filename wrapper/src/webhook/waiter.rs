@@ -628,9 +628,12 @@ mod tests {
         let watch = waiter.watch(MeetingEndFilter::meeting("1"));
         waiter.publish(&timed_end(Some("old"), 0, sent - 3_600_000));
         waiter.publish(&timed_end(Some("old"), 0, sent - 3_600_000));
+        waiter.publish(&timed_end(Some("older"), 0, sent - 7_200_000));
         waiter.publish(&timed_end(Some("empty"), 3, sent + 10));
         waiter.publish(&timed_end(None, 3, sent + 10));
         waiter.publish(&timed_end(None, 3, sent + 10));
+        waiter.publish(&timed_end(Some("scheduled"), 2, sent + 20));
+        waiter.publish(&timed_end(Some("last-left"), 1, sent + 30));
         let not_seen = watch
             .confirm(
                 &dismissed,
@@ -641,18 +644,19 @@ mod tests {
             .expect_err("not its end");
         let ignored = *not_seen.ignored();
         // The type-3 end without a trace id is the same occurrence as the one with it.
+        // Counts that differ by reason, so that no count can stand in for another.
         assert_eq!(ignored.redelivered(), 3, "{ignored:?}");
-        assert_eq!(ignored.before_send(), 1, "{ignored:?}");
-        assert_eq!(ignored.end_type(), 1, "{ignored:?}");
+        assert_eq!(ignored.before_send(), 2, "{ignored:?}");
+        assert_eq!(ignored.end_type(), 3, "{ignored:?}");
         assert_eq!(ignored.other_sub_meeting(), 0);
         assert_eq!(ignored.other_meeting(), 0);
-        assert_eq!(ignored.total(), 5);
+        assert_eq!(ignored.total(), 8);
         assert_eq!(not_seen.meeting_id(), "1");
         assert_eq!(not_seen.sub_meeting_id(), None);
         assert_eq!(not_seen.waited(), Duration::from_secs(5));
         assert_eq!(
             not_seen.to_string(),
-            "no meeting.end seen for meeting 1 within 5s; ignored 5 end(s): 3 redelivered, 1 of an end type a dismiss does not cause, 1 from before the dismiss was sent"
+            "no meeting.end seen for meeting 1 within 5s; ignored 8 end(s): 3 redelivered, 3 of an end type a dismiss does not cause, 2 from before the dismiss was sent"
         );
     }
 
@@ -690,10 +694,15 @@ mod tests {
         let watch = waiter.watch(MeetingEndFilter::meeting("1"));
         waiter.refused(&WebhookError::BadSignature);
         waiter.refused(&WebhookError::BadSignature);
-        waiter.refused(&WebhookError::Decrypt(
-            crate::webhook::cipher::DecryptError::Padding,
-        ));
-        waiter.refused(&WebhookError::MissingHeader("signature"));
+        // Counts that differ by reason, so that no count can stand in for another.
+        for _ in 0..3 {
+            waiter.refused(&WebhookError::Decrypt(
+                crate::webhook::cipher::DecryptError::Padding,
+            ));
+        }
+        for _ in 0..4 {
+            waiter.refused(&WebhookError::MissingHeader("signature"));
+        }
         let not_seen = watch.wait(Duration::from_secs(1)).await.expect_err("none");
         let refused = *not_seen.refused();
         assert_eq!(
@@ -702,13 +711,13 @@ mod tests {
                 refused.undecryptable(),
                 refused.other()
             ),
-            (2, 1, 1)
+            (2, 3, 4)
         );
-        assert_eq!(refused.total(), 4);
+        assert_eq!(refused.total(), 9);
         assert!(
             not_seen
                 .to_string()
-                .ends_with("; 4 delivery(ies) refused while waiting"),
+                .ends_with("; 9 delivery(ies) refused while waiting"),
             "{not_seen}"
         );
         assert_eq!(
