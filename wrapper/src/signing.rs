@@ -130,7 +130,11 @@ pub fn sign_with(params: &SigningParams<'_>, key: &SigningKey) -> Signed {
     }
 }
 
-/// Checks `signature` against the one [`sign`] computes, in constant time.
+/// Checks `signature` against the one [`sign`] computes, in constant time. The service's side
+/// (feature `service-side`): a client signs and never verifies; the simulator verifies with this
+/// very function, so there is one implementation of the algorithm.
+#[cfg(any(test, feature = "service-side"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "service-side")))]
 pub fn verify(params: &SigningParams<'_>, secret_key: &str, signature: &str) -> bool {
     use subtle::ConstantTimeEq as _;
     let expected = sign(params, secret_key);

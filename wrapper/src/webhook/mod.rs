@@ -25,7 +25,7 @@
 //! | the URL check's `check_str` (percent-decoding that keeps `+`) | [`url_check`] |
 //! | typed events ([`Event`], [`MeetingEnd`]), built on the spec's generated payload types | [`event`] |
 //! | [`Webhook`]: the Token and key, `verify_and_parse`, `verify_url` | `config` |
-//! | the platform's side: sealing events and URL checks (the simulator uses it) | [`sender`] |
+//! | the platform's side: sealing events and URL checks (feature `service-side`: the simulator uses it, a receiver never seals) | `sender` |
 //! | where acknowledged events are kept: [`store::EventStore`], [`store::EventKey`] (the one identity of an event), [`store::MemoryEventStore`] | [`store`] |
 //! | which `meeting.end` confirms a dismiss (end type, time, sub-meeting) | [`ConfirmationRules`] |
 //! | waiting for one meeting's `meeting.end` with a deadline | [`waiter`] |
@@ -42,6 +42,8 @@ mod confirmation;
 mod error;
 pub mod event;
 pub mod headers;
+#[cfg(any(test, feature = "service-side"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "service-side")))]
 pub mod sender;
 pub mod signature;
 pub mod store;
