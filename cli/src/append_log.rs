@@ -19,7 +19,7 @@
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead as _, BufReader, Write as _};
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -105,8 +105,17 @@ impl AppendLog {
     /// `line` (with its 1-based number; an `Err` refuses the file), and cuts off a torn last line.
     pub fn open(
         path: &Path,
-        mut line: impl FnMut(u64, &[u8]) -> Result<(), String>,
+        line: impl FnMut(u64, &[u8]) -> Result<(), String>,
     ) -> Result<(Self, Recovered), OpenError> {
+        let (log, torn_bytes) = Self::open_unread(path)?;
+        let lines = log.read_lines(u64::MAX, line)?;
+        Ok((log, Recovered { lines, torn_bytes }))
+    }
+
+    /// Opens the log as [`open`](Self::open) does, but reads none of its lines: the torn last
+    /// line is found from the end (and cut off; its length returned), so this takes the same
+    /// time at any size. [`read_lines`](Self::read_lines) reads them, before the first append.
+    pub fn open_unread(path: &Path) -> Result<(Self, u64), OpenError> {
         let (file, created) = open_or_create(path)?;
         if !file.metadata()?.is_file() {
             return Err(OpenError::NotRegular);
@@ -122,26 +131,9 @@ impl AppendLog {
             // The new file's name must survive a power loss too, not only its lines.
             sync_directory_of(path)?;
         }
-        let mut recovered = Recovered::default();
-        let mut whole = 0u64;
-        let mut reader = BufReader::with_capacity(1 << 16, &*file);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            let read = reader.read_until(b'\n', &mut buf)?;
-            if read == 0 {
-                break;
-            }
-            if buf.last() != Some(&b'\n') {
-                recovered.torn_bytes = read as u64;
-                break;
-            }
-            recovered.lines += 1;
-            line(recovered.lines, &buf).map_err(|why| OpenError::BadLine(recovered.lines, why))?;
-            whole += read as u64;
-        }
-        drop(reader);
-        if recovered.torn_bytes > 0 {
+        let len = file.metadata()?.len();
+        let whole = end_of_last_line(&file, len)?;
+        if whole < len {
             file.set_len(whole)?;
             file.sync_data()?;
         }
@@ -152,8 +144,41 @@ impl AppendLog {
                 acknowledged: whole,
                 broken: None,
             },
-            recovered,
+            len - whole,
         ))
+    }
+
+    /// Hands the first `max` whole lines found at open to `line` (1-based number, the line with
+    /// its newline); returns how many it read. Call it before appending.
+    pub fn read_lines(
+        &self,
+        max: u64,
+        mut line: impl FnMut(u64, &[u8]) -> Result<(), String>,
+    ) -> Result<u64, OpenError> {
+        let mut reader = BufReader::with_capacity(
+            1 << 16,
+            Positioned {
+                file: &self.file,
+                at: 0,
+                end: self.acknowledged,
+            },
+        );
+        let (mut number, mut buf) = (0, Vec::new());
+        while number < max {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            number += 1;
+            if buf.last() != Some(&b'\n') {
+                return Err(OpenError::BadLine(
+                    number,
+                    "cut short while being read: something else writes to the file".into(),
+                ));
+            }
+            line(number, &buf).map_err(|why| OpenError::BadLine(number, why))?;
+        }
+        Ok(number)
     }
 
     /// The file.
@@ -207,18 +232,28 @@ impl AppendLog {
     }
 }
 
+/// What the one writer thread of a log does.
+pub trait Committer<J>: Send + 'static {
+    /// Runs once on the writer thread before the first batch (jobs sent meanwhile wait).
+    fn start(&mut self) {}
+
+    /// Writes a batch of jobs (whatever was waiting) and answers each.
+    fn commit(&mut self, batch: Vec<J>);
+}
+
 /// Starts the one writer thread of a log, named `name`: it takes the jobs waiting at a moment (at
-/// most `max_batch`) and hands them to `commit` together, so concurrent appends share one write
-/// and one sync (group commit). The thread ends when every sender is dropped.
+/// most `max_batch`) and hands them to `committer` together, so concurrent appends share one
+/// write and one sync (group commit). The thread ends when every sender is dropped.
 pub fn spawn_writer<J: Send + 'static>(
     name: &str,
     max_batch: usize,
-    mut commit: impl FnMut(Vec<J>) + Send + 'static,
+    mut committer: impl Committer<J>,
 ) -> io::Result<mpsc::Sender<J>> {
     let (jobs, mut queue) = mpsc::channel(4 * max_batch);
     std::thread::Builder::new()
         .name(name.to_string())
         .spawn(move || {
+            committer.start();
             while let Some(first) = queue.blocking_recv() {
                 let mut batch = vec![first];
                 while batch.len() < max_batch {
@@ -227,7 +262,7 @@ pub fn spawn_writer<J: Send + 'static>(
                         Err(_) => break,
                     }
                 }
-                commit(batch);
+                committer.commit(batch);
             }
         })?;
     Ok(jobs)
@@ -247,6 +282,43 @@ impl AppendLog {
             acknowledged,
             broken: None,
         })
+    }
+}
+
+/// The length of the file's whole lines: up to and with its last newline (0 if none), read
+/// backwards from `len` in blocks.
+fn end_of_last_line(file: &File, len: u64) -> io::Result<u64> {
+    let mut block = vec![0; 1 << 16];
+    let mut end = len;
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let chunk = &mut block[..(end - start) as usize];
+        file.read_exact_at(chunk, start)?;
+        if let Some(at) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + at as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// Reads a file from `at` up to `end` by position, leaving the descriptor's offset alone.
+struct Positioned<'a> {
+    file: &'a File,
+    at: u64,
+    end: u64,
+}
+
+impl io::Read for Positioned<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let room = usize::try_from(self.end - self.at).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        if want == 0 {
+            return Ok(0);
+        }
+        let read = self.file.read_at(&mut buf[..want], self.at)?;
+        self.at += read as u64;
+        Ok(read)
     }
 }
 

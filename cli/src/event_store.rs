@@ -22,6 +22,7 @@ use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -30,16 +31,20 @@ use tencent_meeting::clock::{Clock as _, SystemClock};
 use tencent_meeting::webhook::Event;
 use tencent_meeting::webhook::event::parse_event;
 use tencent_meeting::webhook::store::{self, Appended, EventKey};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::append_log::{self, AppendError, AppendLog, OpenError};
+use crate::append_log::{self, AppendError, AppendLog, Committer, OpenError};
 
 /// How many deliveries one write and sync may carry at most.
 const MAX_BATCH: usize = 256;
 
-/// What the store does when its file cannot be made consistent again (a failed write whose undo
-/// failed too): given the file and why. `events listen` exits so a supervisor restarts it.
-pub type OnUnrecoverable = fn(&Path, &str);
+/// What the store does when it cannot be used any more (the file and why): a line that is not
+/// the store's found while reading the index, or a failed write whose undo failed too.
+/// `events listen` exits, so a supervisor restarts it, rather than answer 500 to everything.
+pub type OnUnusable = fn(&Path, &str);
+
+/// The index was read: the deliveries in the file, and how long reading took.
+pub type Loaded = (u64, Duration);
 
 /// One stored line.
 #[derive(Serialize)]
@@ -65,6 +70,7 @@ struct StoredLine<'a> {
 pub struct FileEventStore {
     jobs: mpsc::Sender<Job>,
     path: Arc<PathBuf>,
+    ready: watch::Receiver<Option<Loaded>>,
 }
 
 struct Job {
@@ -75,20 +81,18 @@ struct Job {
 /// What opening found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Opened {
-    /// Deliveries already stored.
-    pub deliveries: u64,
     /// Bytes of a torn last line cut off (see [`append_log::Recovered::torn_bytes`]).
     pub torn_bytes: u64,
 }
 
 impl FileEventStore {
-    /// Opens (or creates) the store at `path`, takes its lock, rebuilds the duplicate index from
-    /// it, cuts off a torn last line, and starts the writer thread. The error is a sentence for
-    /// the user, naming the file.
-    pub fn open(path: &Path, on_unrecoverable: OnUnrecoverable) -> Result<(Self, Opened), String> {
-        let mut seen = HashSet::new();
-        let opened = AppendLog::open(path, |_, line| load_keys(line, &mut seen));
-        let (log, recovered) = opened.map_err(|e| match e {
+    /// Opens (or creates) the store at `path`, takes its lock, cuts off a torn last line, checks
+    /// that its first line is the store's, and starts the writer thread, which reads the
+    /// duplicate index before it takes the first delivery ([`ready`](Self::ready)). So this returns
+    /// in the same time at any size, and the receiver can bind its port before the index is
+    /// read. The error is a sentence for the user, naming the file.
+    pub fn open(path: &Path, on_unusable: OnUnusable) -> Result<(Self, Opened), String> {
+        let named = |e: OpenError| match e {
             OpenError::Locked => format!(
                 "the store {} is in use: another `events listen` holds it (one receiver per \
                  file; for several receivers use --store postgres://…)",
@@ -99,31 +103,41 @@ impl FileEventStore {
                 path.display()
             ),
             other => format!("the store {}: {other}", path.display()),
-        })?;
-        let mut writer = Writer {
-            log,
-            seen,
-            on_unrecoverable,
         };
-        let jobs = append_log::spawn_writer("event-store", MAX_BATCH, move |batch| {
-            writer.commit(batch);
-        })
-        .map_err(|e| format!("the store {}: {e}", path.display()))?;
+        let (log, torn_bytes) = AppendLog::open_unread(path).map_err(named)?;
+        // A file that is not a store at all is refused here, before the port is bound.
+        log.read_lines(1, |_, line| load_keys(line, &mut HashSet::new()))
+            .map_err(named)?;
+        let (loaded, ready) = watch::channel(None);
+        let writer = Writer {
+            log,
+            seen: HashSet::new(),
+            unusable: None,
+            on_unusable,
+            loaded,
+        };
+        let jobs = append_log::spawn_writer("event-store", MAX_BATCH, writer)
+            .map_err(|e| format!("the store {}: {e}", path.display()))?;
         Ok((
             Self {
                 jobs,
                 path: Arc::new(path.to_path_buf()),
+                ready,
             },
-            Opened {
-                deliveries: recovered.lines,
-                torn_bytes: recovered.torn_bytes,
-            },
+            Opened { torn_bytes },
         ))
     }
 
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Once the index is read: how many deliveries the file held and how long reading took
+    /// (`None` if it could not be read: the store is unusable).
+    pub async fn ready(&self) -> Option<Loaded> {
+        let mut ready = self.ready.clone();
+        ready.wait_for(Option::is_some).await.ok().and_then(|r| *r)
     }
 
     /// Stores one delivery's events durably, dropping those stored before. Returns once the
@@ -197,7 +211,41 @@ struct Writer {
     log: AppendLog,
     /// The key digests of every stored event.
     seen: HashSet<[u8; 16]>,
-    on_unrecoverable: OnUnrecoverable,
+    /// Why nothing more is taken (the index could not be read, or the file's end is unknown).
+    unusable: Option<String>,
+    on_unusable: OnUnusable,
+    /// Set once the index is read.
+    loaded: watch::Sender<Option<Loaded>>,
+}
+
+impl Committer<Job> for Writer {
+    /// Reads the duplicate index from the file before the first delivery is taken.
+    fn start(&mut self) {
+        let started = Instant::now();
+        let seen = &mut self.seen;
+        match self
+            .log
+            .read_lines(u64::MAX, |_, line| load_keys(line, seen))
+        {
+            Ok(lines) => {
+                let _ = self.loaded.send(Some((lines, started.elapsed())));
+            }
+            Err(e) => {
+                let why = match e {
+                    OpenError::BadLine(n, why) => {
+                        format!("line {n} is not an event store line ({why})")
+                    }
+                    other => format!("its index could not be read ({other})"),
+                };
+                (self.on_unusable)(self.log.path(), &why);
+                self.unusable = Some(why);
+            }
+        }
+    }
+
+    fn commit(&mut self, batch: Vec<Job>) {
+        Writer::commit(self, batch);
+    }
 }
 
 /// What a job of a batch gets once the batch's write is done.
@@ -214,6 +262,14 @@ enum Pending {
 impl Writer {
     /// Writes the batch's new deliveries in one write and one sync, then answers every job.
     fn commit(&mut self, batch: Vec<Job>) {
+        if let Some(why) = &self.unusable {
+            for job in batch {
+                let _ = job.reply.send(Err(io::Error::other(format!(
+                    "the event store is unusable: {why}"
+                ))));
+            }
+            return;
+        }
         let now = SystemClock.now_unix_millis();
         let mut buffer = Vec::new();
         // Keys written by this batch, so two copies in one batch are caught too.
@@ -281,7 +337,9 @@ impl Writer {
             let _ = job.reply.send(answer);
         }
         if let Err(AppendError::Unrecoverable(why)) = &written {
-            (self.on_unrecoverable)(self.log.path(), why);
+            let why = format!("it cannot be made consistent again ({why})");
+            (self.on_unusable)(self.log.path(), &why);
+            self.unusable = Some(why);
         }
     }
 }
@@ -291,7 +349,7 @@ mod tests {
     use super::*;
 
     fn unexpected(path: &Path, why: &str) {
-        panic!("{}: unrecoverable: {why}", path.display());
+        panic!("{}: unusable: {why}", path.display());
     }
 
     /// Waits until the last store's writer thread has let go of the lock (it does once every
@@ -330,8 +388,7 @@ mod tests {
     #[tokio::test]
     async fn duplicates_are_dropped_across_restarts() {
         let path = temp("dup");
-        let (store, opened) = FileEventStore::open(&path, unexpected).expect("opens");
-        assert_eq!(opened.deliveries, 0);
+        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
         assert!(
             matches!(store.append(end("t1", "1", 0, 5)).await, Ok(Appended::New(e)) if e.len() == 1)
         );
@@ -355,13 +412,7 @@ mod tests {
         ));
         drop(store);
         let (store, opened) = reopen(&path);
-        assert_eq!(
-            opened,
-            Opened {
-                deliveries: 3,
-                torn_bytes: 0
-            }
-        );
+        assert_eq!(opened, Opened { torn_bytes: 0 });
         assert_eq!(
             store.append(end("t1", "1", 0, 5)).await.ok(),
             Some(Appended::Duplicate)
@@ -389,7 +440,6 @@ mod tests {
         torn.extend_from_slice(br#"{"trace_id":"t2","received_at_ms":1,"ev"#);
         std::fs::write(&path, &torn).expect("write");
         let (store, opened) = reopen(&path);
-        assert_eq!(opened.deliveries, 1);
         assert_eq!(opened.torn_bytes, (torn.len() - good.len()) as u64);
         assert!(matches!(
             store.append(end("t2", "2", 0, 5)).await,
@@ -471,7 +521,9 @@ mod tests {
             let mut writer = Writer {
                 log,
                 seen: HashSet::new(),
-                on_unrecoverable: unexpected,
+                unusable: None,
+                on_unusable: unexpected,
+                loaded: watch::channel(None).0,
             };
             let (first, first_answer) = job(end("t1", "1", 0, 5));
             // The same end redelivered under another trace id, and with an event of its own.
@@ -514,8 +566,7 @@ mod tests {
             Ok(Appended::New(_))
         ));
         drop(store);
-        let (store, opened) = reopen(&path);
-        assert_eq!(opened.deliveries, 2);
+        let (store, _) = reopen(&path);
         assert_eq!(
             store.append(bare_recording(1)).await.ok(),
             Some(Appended::Duplicate)
@@ -531,8 +582,7 @@ mod tests {
             r#"{"trace_id":null,"received_at_ms":1,"events":[{"event":"recording.completed","trace_id":null,"payload":{"x":1}}]}"#,
         ];
         std::fs::write(&path, format!("{}\n{}\n", old[0], old[1])).expect("write");
-        let (store, opened) = FileEventStore::open(&path, unexpected).expect("opens");
-        assert_eq!(opened.deliveries, 2);
+        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
         assert_eq!(
             store.append(end("t7", "1", 0, 5)).await.ok(),
             Some(Appended::Duplicate)

@@ -168,6 +168,20 @@ async fn listen(args: ListenArgs) -> Exit {
         "listening on http://{addr}{path} ({mode} mode); storing to {stored}",
         path = args.path,
     );
+    if let Store::File(file) = &store {
+        // After the banner (scripts read the URL from the first line): the port is bound before
+        // the index is read, so a long history never means "connection refused".
+        let file = file.clone();
+        tokio::spawn(async move {
+            if let Some((deliveries, took)) = file.ready().await {
+                eprintln!(
+                    "ready: {deliveries} deliveries already stored in {} (index read in {:.2} s)",
+                    file.path().display(),
+                    took.as_secs_f64()
+                );
+            }
+        });
+    }
     let (printer, printing) = Printer::stdout();
     let receiver = Receiver::new(webhook, move |events: Vec<Event>| {
         let store = store.clone();
@@ -213,7 +227,7 @@ impl Store {
             ));
         }
         let (file, opened) =
-            FileEventStore::open(store, exit_unrecoverable).map_err(|e| (Exit::Usage, e))?;
+            FileEventStore::open(store, exit_unusable).map_err(|e| (Exit::Usage, e))?;
         if opened.torn_bytes > 0 {
             eprintln!(
                 "warning: {} ended in a cut line: {} bytes of a record that may have been \
@@ -225,9 +239,8 @@ impl Store {
             );
         }
         let what = format!(
-            "{} ({} deliveries already stored)",
+            "{} (reading its index; deliveries wait for it)",
             file.path().display(),
-            opened.deliveries
         );
         Ok((Store::File(file), what))
     }
@@ -249,13 +262,13 @@ impl Store {
     }
 }
 
-/// A store file that cannot be made consistent again (a failed write whose undo failed too)
-/// ends the receiver: answering 500 forever would look alive to a supervisor, which restarts a
-/// process that exits. What was acknowledged is on disk; the restart recovers the file.
-fn exit_unrecoverable(path: &Path, why: &str) {
+/// A store that cannot be used any more (a failed write whose undo failed too, or a line that
+/// is not the store's) ends the receiver: answering 500 forever would look alive to a
+/// supervisor, which restarts a process that exits. What was acknowledged is on disk.
+fn exit_unusable(path: &Path, why: &str) {
     eprintln!(
-        "error: the store {} cannot be made consistent again ({why}); exiting so that a \
-         supervisor restarts the receiver (every acknowledged delivery is on disk)",
+        "error: the store {} is unusable: {why}; exiting so that a supervisor restarts the \
+         receiver (every acknowledged delivery is on disk)",
         path.display()
     );
     std::process::exit(i32::from(Exit::Incomplete as u8));

@@ -121,6 +121,18 @@ impl Listener {
             .clone()
     }
 
+    /// Waits (up to 10 s) until stderr has a line containing `text`.
+    fn wait_for_stderr(&self, text: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.stderr().contains(text) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     /// The exit status once it ends by itself (within 10 s), else `None`.
     fn wait_for_exit(&mut self) -> Option<ExitStatus> {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -373,6 +385,11 @@ fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
         "{stderr}"
     );
     assert!(!stderr.contains("unacknowledged write"), "{stderr}");
+    assert!(
+        listener.wait_for_stderr("ready: 2 deliveries already stored"),
+        "{}",
+        listener.stderr()
+    );
     rt.block_on(async {
         assert_eq!(post(&http, &listener.url, &meeting_end(2)).await, Some(200));
     });
@@ -434,4 +451,58 @@ fn a_store_that_cannot_be_made_consistent_again_ends_the_receiver() {
     let listener = Listener::start(&store);
     assert_eq!(records(&store).len(), acknowledged);
     listener.stop();
+}
+
+/// A restart on a long history: the port is bound before the store's index is read (the
+/// `ready` line comes after the banner, with the count), deliveries sent meanwhile wait for the
+/// index, and the index has every stored event (a redelivery of an old one is not stored again).
+/// The time it takes is a benchmark's figure (BENCHMARKS.md), not this test's.
+#[test]
+fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
+    use std::io::Write as _;
+
+    let store = store_dir("long");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start(&store);
+    rt.block_on(async {
+        for i in 0..3 {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    listener.stop();
+    // 100,000 older lines before the three real ones, each with a key of its own.
+    let real = std::fs::read(&store).expect("the store");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&store).expect("rewrite"));
+    for i in 0..100_000u64 {
+        writeln!(
+            file,
+            r#"{{"trace_id":"old-{i}","received_at_ms":1,"keys":["{i:032x}"],"events":[{{"event":"recording.completed","trace_id":"old-{i}","payload":{{"n":{i}}}}}]}}"#
+        )
+        .expect("write");
+    }
+    file.write_all(&real).expect("write");
+    file.flush().expect("flush");
+    drop(file);
+    let listener = Listener::start(&store);
+    rt.block_on(async {
+        // The three real ones again: duplicates, answered 200 and not stored; one new.
+        for i in [0, 1, 2, 3] {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    assert!(
+        listener.wait_for_stderr("ready: 100003 deliveries already stored"),
+        "{}",
+        listener.stderr()
+    );
+    let stderr = listener.stderr();
+    let banner = stderr.find("listening on").expect("a banner");
+    assert!(banner < stderr.find("ready:").expect("ready"), "{stderr}");
+    let printed: Vec<String> =
+        std::iter::from_fn(|| listener.lines.recv_timeout(Duration::from_millis(500)).ok())
+            .collect();
+    assert_eq!(printed.len(), 1, "only the new delivery: {printed:#?}");
+    assert!(printed[0].contains("trace-3"), "{printed:?}");
+    assert_eq!(records(&store).len(), 100_004);
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::append_log::{self, AppendLog, OpenError};
+use crate::append_log::{self, AppendLog, Committer, OpenError};
 use crate::dismiss::id_map::IdMap;
 
 /// How many lines one write and sync may carry at most.
@@ -107,8 +107,9 @@ impl Journal {
                 recovered.torn_bytes
             );
         }
-        let appends = append_log::spawn_writer("journal", MAX_BATCH, write_batch(log))
-            .map_err(|e| named(&e))?;
+        let writer = JournalWriter { log, broken: None };
+        let appends =
+            append_log::spawn_writer("journal", MAX_BATCH, writer).map_err(|e| named(&e))?;
         Ok((
             Self {
                 appends,
@@ -146,21 +147,25 @@ fn read_record(line: &[u8], history: &mut IdMap<Prior>) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes a batch of lines with one write and one fdatasync, then acknowledges each line. After
-/// a failure every later append fails too, even when the failed write was undone: the batch
-/// stops at the first unrecorded outcome (exit 5), and a later run settles it.
-fn write_batch(mut log: AppendLog) -> impl FnMut(Vec<Append>) + Send + 'static {
-    let mut broken: Option<String> = None;
-    move |batch: Vec<Append>| {
-        let result = match &broken {
+/// The journal's writer thread: a batch of lines with one write and one fdatasync, then each line
+/// acknowledged. After a failure every later append fails too, even when the failed write was
+/// undone: the batch stops at the first unrecorded outcome (exit 5), and a later run settles it.
+struct JournalWriter {
+    log: AppendLog,
+    broken: Option<String>,
+}
+
+impl Committer<Append> for JournalWriter {
+    fn commit(&mut self, batch: Vec<Append>) {
+        let result = match &self.broken {
             Some(e) => Err(e.clone()),
             None => {
                 let bytes: Vec<u8> = batch.iter().flat_map(|a| a.line.iter().copied()).collect();
-                log.append(&bytes).map_err(|e| e.to_string())
+                self.log.append(&bytes).map_err(|e| e.to_string())
             }
         };
         if let Err(e) = &result {
-            broken = Some(e.clone());
+            self.broken = Some(e.clone());
         }
         for append in batch {
             let _ = append.synced.send(result.clone());
