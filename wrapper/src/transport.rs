@@ -167,8 +167,6 @@ fn stamp(
     nonce: u64,
 ) -> Option<crate::signing::Signed> {
     let headers = request.headers_mut();
-    // progenitor adds an `api-version` header the service does not document: send only what it does.
-    headers.remove(&API_VERSION);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
     headers.insert(X_TC_NONCE, HeaderValue::from(nonce));
@@ -216,7 +214,6 @@ fn stamp(
 }
 
 /// progenitor's own header, which the hooks remove.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 // The headers the service documents, spelled `X-TC-Key`, `AppId`, … in its documentation. `http`
 // stores names in lower case (HTTP/2 requires it on the wire) and HTTP peers compare them
