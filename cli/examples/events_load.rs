@@ -5,11 +5,19 @@
 //! ```sh
 //! cargo build --release -p tencent-meeting-cli --bin tencent-meeting --example events_load
 //! target/release/examples/events_load --bin target/release/tencent-meeting \
-//!     [--events 20000] [--concurrency 64] [--plain] [--store DIR]
+//!     [--events 20000] [--concurrency 64] [--plain] [--store DIR] \
+//!     [--flood N] [--nofile N] [--fresh-connections] [--listen-arg ARG]…
 //! ```
 //!
 //! The deliveries are sealed before the clock starts (sealing is the platform's cost, not the
 //! receiver's). At the end, every delivery must have been answered 200 and stored exactly once.
+//!
+//! Under attack: `--flood N` opens N connections to the listener before the deliveries and
+//! holds them idle to the end, opening a new one whenever the listener closes one (a
+//! persistent attacker); `--nofile N` starts the listener under `ulimit -n N`;
+//! `--fresh-connections` sends each delivery on a new connection (as a sender that keeps none
+//! open would, and the one that meets a full server); `--listen-arg` passes a flag to
+//! `events listen` (e.g. `--listen-arg --header-timeout --listen-arg 120`).
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
@@ -30,6 +38,10 @@ struct Options {
     concurrency: usize,
     plain: bool,
     store: Option<PathBuf>,
+    flood: usize,
+    nofile: Option<u32>,
+    fresh_connections: bool,
+    listen_args: Vec<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -39,6 +51,10 @@ fn options() -> Result<Options, String> {
         concurrency: 64,
         plain: false,
         store: None,
+        flood: 0,
+        nofile: None,
+        fresh_connections: false,
+        listen_args: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -55,6 +71,12 @@ fn options() -> Result<Options, String> {
             }
             "--store" => options.store = Some(PathBuf::from(value()?)),
             "--plain" => options.plain = true,
+            "--flood" => options.flood = value()?.parse().map_err(|e| format!("--flood: {e}"))?,
+            "--nofile" => {
+                options.nofile = Some(value()?.parse().map_err(|e| format!("--nofile: {e}"))?)
+            }
+            "--fresh-connections" => options.fresh_connections = true,
+            "--listen-arg" => options.listen_args.push(value()?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -73,9 +95,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = dir.join("events.jsonl");
     let _ = std::fs::remove_file(&store);
 
-    let mut listener = Command::new(&options.bin)
+    let mut command = match options.nofile {
+        Some(limit) => {
+            let mut sh = Command::new("sh");
+            sh.arg("-c")
+                .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                .arg(&options.bin);
+            sh
+        }
+        None => Command::new(&options.bin),
+    };
+    let mut listener = command
         .args(["events", "listen", "--addr", "127.0.0.1:0", "--store"])
         .arg(&store)
+        .args(&options.listen_args)
         .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
         .env(
             "TENCENT_MEETING_WEBHOOK_AES_KEY",
@@ -103,6 +136,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or(format!("no URL in {banner:?}"))?
         .to_string();
 
+    // Held idle to the end: the listener must serve the deliveries around them.
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let flood = Flood::start(&addr, options.flood)?;
+
     let webhook = Webhook::new(TOKEN, (!options.plain).then_some(KEY))?;
     let deliveries: Arc<Vec<SealedDelivery>> = Arc::new(
         (0..options.events)
@@ -127,7 +169,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let (elapsed, mut latencies, failures) = runtime.block_on(async {
         let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(options.concurrency)
+            .pool_max_idle_per_host(if options.fresh_connections {
+                0
+            } else {
+                options.concurrency
+            })
             .build()?;
         let next = Arc::new(AtomicUsize::new(0));
         let failures = Arc::new(AtomicUsize::new(0));
@@ -174,6 +220,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let _ = listener.kill();
     let _ = listener.wait();
+    let (flooded, reopened) = (options.flood, flood.stop());
 
     let stored = std::fs::read_to_string(&store)?.lines().count();
     latencies.sort_unstable();
@@ -186,6 +233,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if options.plain { "plain" } else { "AES" },
         store.display()
     );
+    if flooded > 0 || options.nofile.is_some() || options.fresh_connections {
+        println!(
+            "flood: {flooded} idle connections held (reopened {reopened} times when closed); listener ulimit -n {}; {}",
+            options
+                .nofile
+                .map_or_else(|| "unchanged".to_string(), |n| n.to_string()),
+            if options.fresh_connections {
+                "a new connection per delivery"
+            } else {
+                "connections reused"
+            }
+        );
+    }
     println!(
         "events/s: {:.0}   latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms   failures: {failures}   stored lines: {stored}",
         options.events as f64 / elapsed.as_secs_f64(),
@@ -204,4 +264,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
+}
+
+/// N idle connections, kept at N by a thread that replaces each one the listener closes.
+struct Flood {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl Flood {
+    fn start(addr: &str, n: usize) -> std::io::Result<Self> {
+        let mut held = Vec::with_capacity(n);
+        for _ in 0..n {
+            held.push(open_idle(addr)?);
+        }
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (addr, stopping) = (addr.to_string(), Arc::clone(&stop));
+        let thread = (n > 0).then(|| {
+            std::thread::spawn(move || {
+                let mut reopened = 0;
+                while !stopping.load(Ordering::Relaxed) {
+                    for stream in &mut held {
+                        let mut byte = [0u8; 1];
+                        let closed = match std::io::Read::read(stream, &mut byte) {
+                            Ok(0) => true,
+                            Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+                            Ok(_) => false,
+                        };
+                        if closed && let Ok(fresh) = open_idle(&addr) {
+                            *stream = fresh;
+                            reopened += 1;
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                reopened
+            })
+        });
+        Ok(Self { stop, thread })
+    }
+
+    /// Stops and closes the flood; how many connections it had to reopen.
+    fn stop(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.and_then(|t| t.join().ok()).unwrap_or(0)
+    }
+}
+
+fn open_idle(addr: &str) -> std::io::Result<std::net::TcpStream> {
+    let stream = std::net::TcpStream::connect(addr)?;
+    stream.set_nonblocking(true)?;
+    Ok(stream)
 }
