@@ -25,8 +25,8 @@ use aes::Aes256;
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use cbc::cipher::block_padding::{NoPadding, Pkcs7};
-use cbc::cipher::{BlockDecryptMut as _, BlockEncryptMut as _, KeyIvInit as _};
+use cbc::cipher::block_padding::NoPadding;
+use cbc::cipher::{BlockDecryptMut as _, KeyIvInit as _};
 
 /// The AES block size, and the padding [`encrypt`] uses.
 pub const BLOCK: usize = 16;
@@ -49,7 +49,9 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, DecryptError> {
     LENIENT.decode(text).map_err(|_| DecryptError::Base64)
 }
 
-/// Encodes standard base64 with `=` padding.
+/// Encodes standard base64 with `=` padding (the platform's side: feature `service-side`).
+#[cfg(any(test, feature = "service-side"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "service-side")))]
 pub fn base64_encode(bytes: &[u8]) -> String {
     LENIENT.encode(bytes)
 }
@@ -139,8 +141,14 @@ impl fmt::Debug for AesKey {
 }
 
 /// `base64(AES-256-CBC(key, iv, PKCS#7-16(plaintext)))`: how the platform encodes `data` and
-/// `check_str` when an EncodingAESKey is configured.
+/// `check_str` when an EncodingAESKey is configured (the platform's side: feature
+/// `service-side`).
+#[cfg(any(test, feature = "service-side"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "service-side")))]
 pub fn encrypt(key: &AesKey, plaintext: &[u8]) -> String {
+    use cbc::cipher::BlockEncryptMut as _;
+    use cbc::cipher::block_padding::Pkcs7;
+
     let encryptor = cbc::Encryptor::<Aes256>::new(key.as_bytes().into(), &key.iv().into());
     base64_encode(&encryptor.encrypt_padded_vec_mut::<Pkcs7>(plaintext))
 }
@@ -198,7 +206,9 @@ impl Cipher {
         }
     }
 
-    /// Encodes `plaintext` as the platform does.
+    /// Encodes `plaintext` as the platform does (the platform's side: feature `service-side`).
+    #[cfg(any(test, feature = "service-side"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "service-side")))]
     pub fn encode(&self, plaintext: &[u8]) -> String {
         match self {
             Self::Plain => base64_encode(plaintext),
@@ -217,6 +227,8 @@ impl Cipher {
 
 #[cfg(test)]
 mod tests {
+    use cbc::cipher::BlockEncryptMut as _;
+
     use super::*;
 
     const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";

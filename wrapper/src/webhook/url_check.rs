@@ -2,19 +2,12 @@
 //! query, percent-decoded **without** turning `+` into a space (a form decoder would, and break
 //! the base64).
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 
 use super::error::WebhookError;
 
 /// The query parameter holding the challenge.
 pub const CHECK_STR: &str = "check_str";
-
-/// Everything but the unreserved characters is escaped, `+`, `/` and `=` included.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// `check_str` from a raw query string (the part after `?`, as received), percent-decoded
 /// without the plus-to-space rule. Refuses a query with no `check_str`, with two of them, or
@@ -49,8 +42,20 @@ fn decode(text: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
-/// The query the platform sends for `check_str` (`check_str=` and the value percent-encoded).
+/// The query the platform sends for `check_str` (`check_str=` and the value percent-encoded;
+/// the platform's side: feature `service-side`).
+#[cfg(any(test, feature = "service-side"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "service-side")))]
 pub fn query_for(check_str: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+    /// Everything but the unreserved characters is escaped, `+`, `/` and `=` included.
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+
     format!(
         "{CHECK_STR}={}",
         utf8_percent_encode(check_str, QUERY_VALUE)
