@@ -24,6 +24,11 @@
 //! axum::serve(tokio::net::TcpListener::bind("0.0.0.0:8080").await?, app).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! `axum::serve`, as above, has no timeouts and no connection cap: a receiver the internet can
+//! reach should be served with deadlines for the head and the body and a cap below the
+//! descriptor limit (hyper's `http1::Builder::serve_connection` with the router as its service,
+//! as `tencent-meeting events listen` does), or one idle connection per descriptor stops it.
 
 use std::fmt;
 use std::future::Future;
