@@ -58,27 +58,7 @@ fn a_batch_of_five_quotas_keeps_up_with_the_quota_and_draws_no_190310() {
         None,
         "no request beyond the quota: {stats:?}"
     );
-    let windows: Vec<u64> = stats.admitted_by_window.values().copied().collect();
-    assert_eq!(
-        windows.iter().sum::<u64>(),
-        ids.len() as u64,
-        "one request a meeting, each counted in a window: {windows:?}"
-    );
-    // The first and last windows are partly outside the batch; those between are full. At 2 %
-    // wider than the quota a full window gets 19 or 20 of 20; a stall of the machine can take
-    // some from one window (the pacer does not catch up in a burst), so the lower median of the
-    // full windows is what must keep up.
-    let mut full = windows
-        .get(1..windows.len().saturating_sub(1))
-        .unwrap_or_default()
-        .to_vec();
-    full.sort_unstable();
-    assert!(full.len() >= 3, "the batch spans five windows: {windows:?}");
-    let median = full[(full.len() - 1) / 2];
-    assert!(
-        median >= PER_WINDOW as u64 - 2,
-        "the full windows got {full:?} requests of the {PER_WINDOW} allowed: the batch does not keep up with the quota (all windows: {windows:?})"
-    );
+    let windows = common::assert_full_windows_keep_up(&stats, PER_WINDOW as u64, ids.len() as u64);
     eprintln!(
         "paced batch: {elapsed:.2} s (ideal {} s), requests per window {windows:?}",
         5 * WINDOW_SECS

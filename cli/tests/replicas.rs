@@ -321,24 +321,19 @@ fn four_batches_sharing_a_quota_stay_within_it_and_use_it_all() {
         None,
         "together, never beyond the app's quota: {stats:?}"
     );
-    // The quota's use, from the first answer to the last: 5·N requests at N per W take
-    // (5·N − 1)·W/N between the first and the last. Process start-up is not the quota's
-    // (BENCHMARKS.md has the whole run's time at 1,200 a minute).
+    // The shared quota used in full and never beyond, as the simulator counted per window (no
+    // stopwatch: a loaded machine makes one lie). The time from the first answer to the last is
+    // printed for the record; BENCHMARKS.md has the whole run's time at 1,200 a minute.
+    let windows = common::assert_full_windows_keep_up(&stats, PER_WINDOW as u64, ids.len() as u64);
     let answers = answers.lock().expect("lock").clone();
     assert_eq!(answers.len(), ids.len());
     let first = answers.iter().min().expect("answers");
     let last = answers.iter().max().expect("answers");
     let used = (*last - *first).as_secs_f64();
     let ideal = (5 * PER_WINDOW - 1) as f64 * WINDOW_SECS as f64 / PER_WINDOW as f64;
-    assert!(
-        used <= ideal * 1.03,
-        "{used:.2} s from the first answer to the last for {} meetings at {PER_WINDOW} per \
-         {WINDOW_SECS} s shared by 4 batches: more than 3 % over the ideal {ideal:.2} s",
-        ids.len()
-    );
     eprintln!(
-        "4 batches sharing a quota: {used:.2} s from the first answer to the last, ideal \
-         {ideal:.2} s, ratio {:.3}; {total:.2} s in all, from their start",
+        "4 batches sharing a quota: requests per window {windows:?}; {used:.2} s from the first \
+         answer to the last, ideal {ideal:.2} s, ratio {:.3}; {total:.2} s in all, from their start",
         used / ideal
     );
 }

@@ -285,6 +285,34 @@ pub fn signal(child: &Child, signal: nix::sys::signal::Signal) {
     nix::sys::signal::kill(pid, signal).expect("signal sent");
 }
 
+/// Asserts, from the simulator's count of requests per window (`stats.admitted_by_window`),
+/// that `requests` requests were counted and that a run paced to `per_window` a window kept up
+/// with it: the lower median of the windows it filled in full (all but the first and last,
+/// which the run only partly covers) got at least `per_window − 2`. Pacing is 2 % wider than
+/// the quota, so a full window gets 19 or 20 of 20; a stall of a loaded machine can take some
+/// from one window (the pacer does not catch up in a burst), not from most of them. What a
+/// stopwatch would say instead depends on the machine's load. Returns the counts, to print.
+pub fn assert_full_windows_keep_up(stats: &Stats, per_window: u64, requests: u64) -> Vec<u64> {
+    let windows: Vec<u64> = stats.admitted_by_window.values().copied().collect();
+    assert_eq!(
+        windows.iter().sum::<u64>(),
+        requests,
+        "every request counted in a window: {windows:?}"
+    );
+    let mut full = windows
+        .get(1..windows.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_vec();
+    full.sort_unstable();
+    assert!(full.len() >= 3, "the run spans five windows: {windows:?}");
+    let median = full[(full.len() - 1) / 2];
+    assert!(
+        median + 2 >= per_window,
+        "the full windows got {full:?} requests of the {per_window} allowed: the run does not keep up with the quota (all windows: {windows:?})"
+    );
+    windows
+}
+
 /// Waits until `condition` holds, polling; panics after `limit` (a bound on a hang, not a
 /// timing assertion).
 pub fn wait_until(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
