@@ -274,8 +274,9 @@ fn an_id_in_doubt_that_the_client_refuses_to_send_is_failed_not_unknown() {
 
 /// A journal that stops taking writes (here the process's file size limit, which fails a write
 /// with EFBIG as a full disk fails it with ENOSPC) stops the batch: nothing more is sent, what
-/// was sent is reported, exit 5. A later run with room cuts off a half-written line, settles
-/// the ID whose outcome went unrecorded, and ends each meeting exactly once.
+/// was sent is reported, exit 5; the part of the failed write that fit is cut back off, so the
+/// journal holds whole lines only. A later run with room settles the ID whose outcome went
+/// unrecorded, and ends each meeting exactly once.
 #[test]
 fn a_journal_that_cannot_be_written_stops_the_batch_and_a_run_with_room_finishes_it() {
     use std::os::unix::process::CommandExt as _;
@@ -328,6 +329,11 @@ fn a_journal_that_cannot_be_written_stops_the_batch_and_a_run_with_room_finishes
     assert!(
         std::fs::metadata(&journal).expect("journal").len() <= 1_000,
         "nothing was written past the limit"
+    );
+    let text = std::fs::read_to_string(&journal).expect("journal");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the failed write was cut back off: {text:?}"
     );
 
     // The same batch with room: it finishes, and no meeting ends twice.
