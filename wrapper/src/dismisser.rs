@@ -36,12 +36,36 @@ use crate::error::Error;
 /// validation and rules, records each call and answers as you script (`FakeDismisser::responding`,
 /// feature `test-util`). Sealing also lets the trait grow without breaking anyone.
 ///
+/// A dismisser of one's own, as the trait allowed before it was sealed, does not compile (the
+/// trait is sealed, and the request it would receive cannot be named):
+///
+/// ```compile_fail
+/// use std::future::Future;
+///
+/// use tencent_meeting::{DismissRequest, Dismissed, Dismisser, Error, ValidationError};
+///
+/// #[derive(Clone)]
+/// struct MyOwn;
+///
+/// impl Dismisser for MyOwn {
+///     fn dismiss(
+///         &self,
+///         _request: DismissRequest,
+///     ) -> impl Future<Output = Result<Dismissed, Error>> + Send {
+///         std::future::ready(Err(Error::from(ValidationError::new("mine", "refused"))))
+///     }
+/// }
+/// ```
+///
+/// Nor does one without the request:
+///
 /// ```compile_fail
 /// use tencent_meeting::Dismisser;
 ///
 /// #[derive(Clone)]
 /// struct MyOwn;
-/// impl Dismisser for MyOwn {} // error: the trait is sealed
+///
+/// impl Dismisser for MyOwn {}
 /// ```
 pub trait Dismisser: sealed::Sealed + Clone + Send + Sync + Sized {
     /// Starts a dismiss call for `meeting_id` (for a recurring meeting, its master meeting ID).

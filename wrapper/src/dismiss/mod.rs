@@ -25,7 +25,13 @@ use crate::retry::RetryPolicy;
 /// A dismiss call, configured by chained calls and run by [`DismissMeeting::send`] on a
 /// [`Client`] (or on a test double: see [`Dismisser`]).
 ///
-/// Defaults follow the dismiss page: `force_dismiss_meeting` 1, `retrieve_code` 0.
+/// Defaults follow the dismiss page: `force_dismiss_meeting` 1, `retrieve_code` 0. This builder is
+/// the one way to configure a dismiss: there is no request value with a `Default` of its own
+/// (one that said `force_dismiss_meeting` 0 existed, and is gone):
+///
+/// ```compile_fail
+/// let request = tencent_meeting::DismissRequest::default();
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a dismiss call does nothing until .send() is awaited"]
 pub struct DismissMeeting<D = Client> {
