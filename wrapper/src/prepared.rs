@@ -66,6 +66,9 @@ impl PreparedRequest {
     /// A `curl` command line that sends this request. A sensitive header's value is written as
     /// `redacted(header_name)` inside double quotes, so a shell variable reference such as
     /// `$ACCESS_TOKEN` expands when the command is run.
+    ///
+    /// Not behind a feature, unlike what only a stand-in of the service needs: replaying a dry
+    /// run by hand is what a client's user does with it (the CLI's `dismiss --dry-run` prints it).
     pub fn to_curl(&self, redacted: impl Fn(&str) -> String) -> String {
         let mut out = format!("curl -X {} {}", self.method, shell_quote(&self.url));
         for h in &self.headers {
