@@ -213,8 +213,6 @@ fn stamp(
     }
 }
 
-/// progenitor's own header, which the hooks remove.
-
 // The headers the service documents, spelled `X-TC-Key`, `AppId`, … in its documentation. `http`
 // stores names in lower case (HTTP/2 requires it on the wire) and HTTP peers compare them
 // case-insensitively; the official Go SDK sends Go-canonicalised names (`Appid`), which the
