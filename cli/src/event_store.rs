@@ -34,6 +34,7 @@ use tencent_meeting::webhook::store::{self, Appended, EventKey};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::append_log::{self, AppendError, AppendLog, Committer, OpenError};
+use crate::dedup_window::DedupWindow;
 
 /// How many deliveries one write and sync may carry at most.
 const MAX_BATCH: usize = 256;
@@ -43,8 +44,9 @@ const MAX_BATCH: usize = 256;
 /// `events listen` exits, so a supervisor restarts it, rather than answer 500 to everything.
 pub type OnUnusable = fn(&Path, &str);
 
-/// The index was read: the deliveries in the file, and how long reading took.
-pub type Loaded = (u64, Duration);
+/// The index was read: the deliveries in the file, the events of the dedup window it holds,
+/// and how long reading took.
+pub type Loaded = (u64, usize, Duration);
 
 /// One stored line.
 #[derive(Serialize)]
@@ -59,6 +61,7 @@ struct Record<'a> {
 /// missing (a line from an older version).
 #[derive(Deserialize)]
 struct StoredLine<'a> {
+    received_at_ms: u64,
     #[serde(default, borrow)]
     keys: Option<Vec<&'a str>>,
     #[serde(borrow)]
@@ -91,7 +94,11 @@ impl FileEventStore {
     /// duplicate index before it takes the first delivery ([`ready`](Self::ready)). So this returns
     /// in the same time at any size, and the receiver can bind its port before the index is
     /// read. The error is a sentence for the user, naming the file.
-    pub fn open(path: &Path, on_unusable: OnUnusable) -> Result<(Self, Opened), String> {
+    pub fn open(
+        path: &Path,
+        window: Duration,
+        on_unusable: OnUnusable,
+    ) -> Result<(Self, Opened), String> {
         let named = |e: OpenError| match e {
             OpenError::Locked => format!(
                 "the store {} is in use: another `events listen` holds it (one receiver per \
@@ -106,12 +113,14 @@ impl FileEventStore {
         };
         let (log, torn_bytes) = AppendLog::open_unread(path).map_err(named)?;
         // A file that is not a store at all is refused here, before the port is bound.
-        log.read_lines(1, |_, line| load_keys(line, &mut HashSet::new()))
-            .map_err(named)?;
+        log.read_lines(1, |_, line| {
+            load_keys(line, &mut DedupWindow::new(window), 0)
+        })
+        .map_err(named)?;
         let (loaded, ready) = watch::channel(None);
         let writer = Writer {
             log,
-            seen: HashSet::new(),
+            seen: DedupWindow::new(window),
             unusable: None,
             on_unusable,
             loaded,
@@ -170,20 +179,24 @@ fn digest_text(key: &EventKey) -> String {
     hex::encode(key.digest())
 }
 
-/// Adds a stored line's key digests to `seen`.
-fn load_keys(line: &[u8], seen: &mut HashSet<[u8; 16]>) -> Result<(), String> {
+/// Adds a stored line's key digests to `seen` if it was stored within its window at `now_ms`.
+fn load_keys(line: &[u8], seen: &mut DedupWindow, now_ms: u64) -> Result<(), String> {
     let stored: StoredLine<'_> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    if !seen.keeps(stored.received_at_ms, now_ms) {
+        return Ok(());
+    }
+    let at = stored.received_at_ms;
     match stored.keys {
         Some(keys) if keys.len() == stored.events.len() => {
             for key in keys {
                 let mut digest = [0; 16];
                 hex::decode_to_slice(key, &mut digest).map_err(|e| format!("key {key:?}: {e}"))?;
-                seen.insert(digest);
+                seen.insert(at, digest);
             }
         }
         _ => {
             for event in stored.events {
-                seen.insert(key_of_stored(event.get())?.digest());
+                seen.insert(at, key_of_stored(event.get())?.digest());
             }
         }
     }
@@ -209,8 +222,8 @@ fn key_of_stored(json: &str) -> Result<EventKey, String> {
 
 struct Writer {
     log: AppendLog,
-    /// The key digests of every stored event.
-    seen: HashSet<[u8; 16]>,
+    /// The key digests of the events stored within the dedup window.
+    seen: DedupWindow,
     /// Why nothing more is taken (the index could not be read, or the file's end is unknown).
     unusable: Option<String>,
     on_unusable: OnUnusable,
@@ -223,12 +236,15 @@ impl Committer<Job> for Writer {
     fn start(&mut self) {
         let started = Instant::now();
         let seen = &mut self.seen;
+        let now = SystemClock.now_unix_millis();
         match self
             .log
-            .read_lines(u64::MAX, |_, line| load_keys(line, seen))
+            .read_lines(u64::MAX, |_, line| load_keys(line, seen, now))
         {
             Ok(lines) => {
-                let _ = self.loaded.send(Some((lines, started.elapsed())));
+                let _ = self
+                    .loaded
+                    .send(Some((lines, self.seen.len(), started.elapsed())));
             }
             Err(e) => {
                 let why = match e {
@@ -271,6 +287,7 @@ impl Writer {
             return;
         }
         let now = SystemClock.now_unix_millis();
+        self.seen.expire(now);
         let mut buffer = Vec::new();
         // Keys written by this batch, so two copies in one batch are caught too.
         let mut pending: HashSet<[u8; 16]> = HashSet::new();
@@ -312,7 +329,9 @@ impl Writer {
             self.log.append(&buffer)
         };
         if written.is_ok() {
-            self.seen.extend(pending);
+            for digest in pending {
+                self.seen.insert(now, digest);
+            }
         }
         for (job, plan) in batch.into_iter().zip(plans) {
             let answer = match (&written, plan) {
@@ -348,6 +367,8 @@ impl Writer {
 mod tests {
     use super::*;
 
+    const WINDOW: Duration = Duration::from_secs(72 * 3600);
+
     fn unexpected(path: &Path, why: &str) {
         panic!("{}: unusable: {why}", path.display());
     }
@@ -368,7 +389,7 @@ mod tests {
 
     fn reopen(path: &Path) -> (FileEventStore, Opened) {
         wait_for_release(path);
-        FileEventStore::open(path, unexpected).expect("reopens")
+        FileEventStore::open(path, WINDOW, unexpected).expect("reopens")
     }
 
     fn end(trace: &str, meeting: &str, end_type: i32, time: i64) -> Vec<Event> {
@@ -388,7 +409,7 @@ mod tests {
     #[tokio::test]
     async fn duplicates_are_dropped_across_restarts() {
         let path = temp("dup");
-        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
+        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
         assert!(
             matches!(store.append(end("t1", "1", 0, 5)).await, Ok(Appended::New(e)) if e.len() == 1)
         );
@@ -428,7 +449,7 @@ mod tests {
     #[tokio::test]
     async fn a_torn_last_line_is_cut_off_and_a_bad_line_refused() {
         let path = temp("torn");
-        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
+        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
         assert!(matches!(
             store.append(end("t1", "1", 0, 5)).await,
             Ok(Appended::New(_))
@@ -453,7 +474,7 @@ mod tests {
             serde_json::from_str::<Value>(line).expect("every line is whole");
         }
         std::fs::write(&path, b"garbage\n{}\n").expect("write");
-        let refused = FileEventStore::open(&path, unexpected)
+        let refused = FileEventStore::open(&path, WINDOW, unexpected)
             .err()
             .expect("refused");
         assert!(
@@ -465,7 +486,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_deliveries_are_all_stored_once() {
         let path = temp("concurrent");
-        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
+        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
         let mut tasks = Vec::new();
         for i in 0..200 {
             let store = store.clone();
@@ -520,7 +541,7 @@ mod tests {
             };
             let mut writer = Writer {
                 log,
-                seen: HashSet::new(),
+                seen: DedupWindow::new(WINDOW),
                 unusable: None,
                 on_unusable: unexpected,
                 loaded: watch::channel(None).0,
@@ -552,7 +573,7 @@ mod tests {
     #[tokio::test]
     async fn an_event_without_a_trace_id_is_stored_once() {
         let path = temp("no-trace");
-        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
+        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
         assert!(matches!(
             store.append(bare_recording(1)).await,
             Ok(Appended::New(_))
@@ -577,18 +598,56 @@ mod tests {
     #[tokio::test]
     async fn lines_without_keys_are_indexed_by_the_same_key() {
         let path = temp("old-lines");
+        let now = SystemClock.now_unix_millis();
         let old = [
-            r#"{"trace_id":"t1","received_at_ms":1,"events":[{"event":"meeting.end","trace_id":"t1","payload":{"operate_time":5,"meeting_end_type":0,"meeting_info":{"meeting_id":"1"}}}]}"#,
-            r#"{"trace_id":null,"received_at_ms":1,"events":[{"event":"recording.completed","trace_id":null,"payload":{"x":1}}]}"#,
-        ];
+            r#"{"trace_id":"t1","received_at_ms":NOW,"events":[{"event":"meeting.end","trace_id":"t1","payload":{"operate_time":5,"meeting_end_type":0,"meeting_info":{"meeting_id":"1"}}}]}"#,
+            r#"{"trace_id":null,"received_at_ms":NOW,"events":[{"event":"recording.completed","trace_id":null,"payload":{"x":1}}]}"#,
+        ]
+        .map(|line| line.replace("NOW", &now.to_string()));
         std::fs::write(&path, format!("{}\n{}\n", old[0], old[1])).expect("write");
-        let (store, _) = FileEventStore::open(&path, unexpected).expect("opens");
+        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
         assert_eq!(
             store.append(end("t7", "1", 0, 5)).await.ok(),
             Some(Appended::Duplicate)
         );
         assert_eq!(
             store.append(bare_recording(1)).await.ok(),
+            Some(Appended::Duplicate)
+        );
+    }
+
+    /// An event stored longer ago than the window is not in the index: it comes again, it is
+    /// stored again (never dropped unkept); one inside the window is a duplicate.
+    #[tokio::test]
+    async fn only_events_within_the_window_are_remembered_across_a_restart() {
+        let path = temp("window");
+        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
+        for trace in ["t1", "t2"] {
+            let meeting = &trace[1..];
+            assert!(matches!(
+                store.append(end(trace, meeting, 0, 5)).await,
+                Ok(Appended::New(_))
+            ));
+        }
+        drop(store);
+        wait_for_release(&path);
+        // The first line stored 73 hours ago.
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a line"))
+            .collect();
+        let long_ago = SystemClock.now_unix_millis() - 73 * 3_600_000;
+        lines[0]["received_at_ms"] = Value::from(long_ago);
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, text).expect("write");
+        let (store, _) = reopen(&path);
+        assert!(matches!(
+            store.append(end("t1", "1", 0, 5)).await,
+            Ok(Appended::New(_))
+        ));
+        assert_eq!(
+            store.append(end("t2", "2", 0, 5)).await.ok(),
             Some(Appended::Duplicate)
         );
     }

@@ -59,6 +59,13 @@ pub struct ListenArgs {
     /// The URL path the subscription points at.
     #[arg(long, default_value = "/")]
     pub path: String,
+    /// With a store file: how long a stored event is remembered, to answer its redeliveries
+    /// without storing them again. The platform redelivers for hours; an event that comes again
+    /// after this is stored (and printed) again. Memory grows with the events of this window,
+    /// not with the whole file. (A postgres:// store keeps every key.)
+    #[arg(long, value_name = "HOURS", default_value_t = 72,
+          value_parser = clap::value_parser!(u64).range(1..=8760))]
+    pub dedup_hours: u64,
     /// Refuse requests whose `timestamp` is more than this many seconds from now (default: no
     /// window, none is documented).
     #[arg(long, value_name = "SECONDS")]
@@ -141,7 +148,8 @@ async fn listen(args: ListenArgs) -> Exit {
         eprintln!("error: --path must start with `/`, got {:?}", args.path);
         return Exit::Usage;
     }
-    let (store, stored) = match Store::open(&args.store).await {
+    let dedup_window = Duration::from_secs(args.dedup_hours * 3600);
+    let (store, stored) = match Store::open(&args.store, dedup_window).await {
         Ok(opened) => opened,
         Err((exit, message)) => {
             eprintln!("error: {message}");
@@ -173,9 +181,10 @@ async fn listen(args: ListenArgs) -> Exit {
         // the index is read, so a long history never means "connection refused".
         let file = file.clone();
         tokio::spawn(async move {
-            if let Some((deliveries, took)) = file.ready().await {
+            if let Some((deliveries, remembered, took)) = file.ready().await {
                 eprintln!(
-                    "ready: {deliveries} deliveries already stored in {} (index read in {:.2} s)",
+                    "ready: {deliveries} deliveries already stored in {}; {remembered} events \
+                     within --dedup-hours remembered (index read in {:.2} s)",
                     file.path().display(),
                     took.as_secs_f64()
                 );
@@ -216,7 +225,7 @@ enum Store {
 
 impl Store {
     /// Opens the file or connects to the database; also says, for the first line, what it is.
-    async fn open(store: &Path) -> Result<(Store, String), (Exit, String)> {
+    async fn open(store: &Path, dedup_window: Duration) -> Result<(Store, String), (Exit, String)> {
         if let Some(url) = store.to_str().filter(|s| shared_db::is_url(s)) {
             let db = shared_db::connect("--store", url)
                 .await
@@ -226,8 +235,8 @@ impl Store {
                 "the PostgreSQL database of --store, shared with any other receiver".to_string(),
             ));
         }
-        let (file, opened) =
-            FileEventStore::open(store, exit_unusable).map_err(|e| (Exit::Usage, e))?;
+        let (file, opened) = FileEventStore::open(store, dedup_window, exit_unusable)
+            .map_err(|e| (Exit::Usage, e))?;
         if opened.torn_bytes > 0 {
             eprintln!(
                 "warning: {} ended in a cut line: {} bytes of a record that may have been \

@@ -6,6 +6,7 @@
 mod append_log;
 mod args;
 mod credentials;
+mod dedup_window;
 mod demo;
 mod dismiss;
 mod event_printer;
