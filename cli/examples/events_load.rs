@@ -6,7 +6,8 @@
 //! cargo build --release -p tencent-meeting-cli --bin tencent-meeting --example events_load
 //! target/release/examples/events_load --bin target/release/tencent-meeting \
 //!     [--events 20000] [--concurrency 64] [--plain] [--store DIR] \
-//!     [--flood N] [--nofile N] [--fresh-connections] [--listen-arg ARG]…
+//!     [--flood N] [--flood-mode idle|header|body] [--nofile N] [--fresh-connections] \
+//!     [--listen-arg ARG]…
 //! ```
 //!
 //! The deliveries are sealed before the clock starts (sealing is the platform's cost, not the
@@ -14,7 +15,8 @@
 //!
 //! Under attack: `--flood N` opens N connections to the listener before the deliveries and
 //! holds them idle to the end, opening a new one whenever the listener closes one (a
-//! persistent attacker); `--nofile N` starts the listener under `ulimit -n N`;
+//! persistent attacker); `--flood-mode header` makes each send its request head a byte a
+//! second, `body` a whole head declaring 1,000 bytes, then the body a byte a second; `--nofile N` starts the listener under `ulimit -n N`;
 //! `--fresh-connections` sends each delivery on a new connection (as a sender that keeps none
 //! open would, and the one that meets a full server); `--listen-arg` passes a flag to
 //! `events listen` (e.g. `--listen-arg --header-timeout --listen-arg 120`).
@@ -39,6 +41,7 @@ struct Options {
     plain: bool,
     store: Option<PathBuf>,
     flood: usize,
+    flood_mode: FloodMode,
     nofile: Option<u32>,
     fresh_connections: bool,
     listen_args: Vec<String>,
@@ -52,6 +55,7 @@ fn options() -> Result<Options, String> {
         plain: false,
         store: None,
         flood: 0,
+        flood_mode: FloodMode::Idle,
         nofile: None,
         fresh_connections: false,
         listen_args: Vec::new(),
@@ -72,6 +76,16 @@ fn options() -> Result<Options, String> {
             "--store" => options.store = Some(PathBuf::from(value()?)),
             "--plain" => options.plain = true,
             "--flood" => options.flood = value()?.parse().map_err(|e| format!("--flood: {e}"))?,
+            "--flood-mode" => {
+                options.flood_mode = match value()?.as_str() {
+                    "idle" => FloodMode::Idle,
+                    "header" => FloodMode::Header,
+                    "body" => FloodMode::Body,
+                    other => {
+                        return Err(format!("--flood-mode: idle, header or body, not {other}"));
+                    }
+                }
+            }
             "--nofile" => {
                 options.nofile = Some(value()?.parse().map_err(|e| format!("--nofile: {e}"))?)
             }
@@ -143,7 +157,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .unwrap_or_default()
         .to_string();
-    let flood = Flood::start(&addr, options.flood)?;
+    let flood = Flood::start(&addr, options.flood, options.flood_mode)?;
 
     let webhook = Webhook::new(TOKEN, (!options.plain).then_some(KEY))?;
     let deliveries: Arc<Vec<SealedDelivery>> = Arc::new(
@@ -235,7 +249,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if flooded > 0 || options.nofile.is_some() || options.fresh_connections {
         println!(
-            "flood: {flooded} idle connections held (reopened {reopened} times when closed); listener ulimit -n {}; {}",
+            "flood: {flooded} {:?} connections held (reopened {reopened} times when closed); listener ulimit -n {}; {}",
+            options.flood_mode,
             options
                 .nofile
                 .map_or_else(|| "unchanged".to_string(), |n| n.to_string()),
@@ -266,33 +281,64 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// N idle connections, kept at N by a thread that replaces each one the listener closes.
+/// What each flood connection does.
+#[derive(Debug, Clone, Copy)]
+enum FloodMode {
+    /// Nothing.
+    Idle,
+    /// Its request head, a byte a second.
+    Header,
+    /// A whole head declaring 1,000 bytes at once, then the body a byte a second.
+    Body,
+}
+
+const SLOW_HEAD: &[u8] = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\nx-padding: ";
+
+/// N connections, kept at N by a thread that replaces each one the listener closes, and
+/// sends each its byte a second.
 struct Flood {
     stop: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<usize>>,
 }
 
 impl Flood {
-    fn start(addr: &str, n: usize) -> std::io::Result<Self> {
+    fn start(addr: &str, n: usize, mode: FloodMode) -> std::io::Result<Self> {
         let mut held = Vec::with_capacity(n);
         for _ in 0..n {
-            held.push(open_idle(addr)?);
+            held.push(open_flood(addr, mode)?);
         }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (addr, stopping) = (addr.to_string(), Arc::clone(&stop));
         let thread = (n > 0).then(|| {
             std::thread::spawn(move || {
                 let mut reopened = 0;
+                let mut last_byte = Instant::now();
                 while !stopping.load(Ordering::Relaxed) {
-                    for stream in &mut held {
+                    let byte_due = last_byte.elapsed() >= Duration::from_secs(1);
+                    if byte_due {
+                        last_byte = Instant::now();
+                    }
+                    for (stream, sent) in &mut held {
                         let mut byte = [0u8; 1];
-                        let closed = match std::io::Read::read(stream, &mut byte) {
+                        let mut closed = match std::io::Read::read(stream, &mut byte) {
                             Ok(0) => true,
                             Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
                             Ok(_) => false,
                         };
-                        if closed && let Ok(fresh) = open_idle(&addr) {
-                            *stream = fresh;
+                        if byte_due && !closed {
+                            let next = match mode {
+                                FloodMode::Idle => None,
+                                FloodMode::Header => Some(SLOW_HEAD[*sent % SLOW_HEAD.len()]),
+                                FloodMode::Body => Some(b'x'),
+                            };
+                            if let Some(next) = next {
+                                closed = std::io::Write::write(stream, &[next]).is_err();
+                                *sent += 1;
+                            }
+                        }
+                        if closed && let Ok(fresh) = open_flood(&addr, mode) {
+                            *stream = fresh.0;
+                            *sent = fresh.1;
                             reopened += 1;
                         }
                     }
@@ -311,8 +357,13 @@ impl Flood {
     }
 }
 
-fn open_idle(addr: &str) -> std::io::Result<std::net::TcpStream> {
-    let stream = std::net::TcpStream::connect(addr)?;
+/// A flood connection, and how many of its slow bytes it has sent.
+fn open_flood(addr: &str, mode: FloodMode) -> std::io::Result<(std::net::TcpStream, usize)> {
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    if let FloodMode::Body = mode {
+        std::io::Write::write_all(&mut stream, SLOW_HEAD)?;
+        std::io::Write::write_all(&mut stream, b"1\r\n\r\n")?;
+    }
     stream.set_nonblocking(true)?;
-    Ok(stream)
+    Ok((stream, 0))
 }

@@ -84,10 +84,10 @@ pub struct ListenArgs {
     #[arg(long, value_name = "SECONDS", default_value = "15", value_parser = parse_duration)]
     pub idle_timeout: Duration,
     /// Connections open at once, at most [default: the open-file limit (ulimit -n) less 64].
-    /// One more closes the connection that has waited longest without a request in progress
-    /// (idle, or still sending its head), so a flood of idle connections cannot starve honest
-    /// senders; only when every connection has a request in progress is the newcomer answered
-    /// 503 and closed.
+    /// One more closes the connection longest idle, sending its head, or sending its body
+    /// (nothing of it is stored yet), so a flood of idle or slow connections cannot starve
+    /// honest senders; only when every connection's request is being handled is the newcomer
+    /// answered 503 and closed.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: Option<u64>,
     /// The largest body accepted, in bytes; larger gets 413 (a delivery is a few KiB).

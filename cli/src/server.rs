@@ -10,10 +10,11 @@
 //! - **Body**: complete within `body_timeout` of the head (the platform gives a delivery 3 s
 //!   in all); otherwise 408 and the connection is closed (a `Content-Length` with no body).
 //! - **Open connections**: at most `max_connections`. One over it closes the connection that
-//!   has waited longest without a request in progress (idle, or still sending its head: the
-//!   ones a flood is made of), so an honest sender is served; only when every connection has
-//!   a request in progress is the newcomer answered 503 and closed. Connections are never
-//!   left in the kernel's backlog, where honest senders would starve behind a flood.
+//!   has been longest idle, sending its head, or sending its body (nothing of it is stored
+//!   yet): the ones a flood or a slow sender is made of, so an honest sender, the newest, is
+//!   served; only when every connection's request is being handled (its body whole) is the
+//!   newcomer answered 503 and closed. Connections are never left in the kernel's backlog,
+//!   where honest senders would starve behind a flood.
 //! - **Shutdown**: on the signal, no new connection; requests in progress get up to
 //!   `shutdown_timeout` to be answered, then every connection is dropped and `serve` returns,
 //!   whatever the clients do.
@@ -180,7 +181,8 @@ pub async fn serve(
 /// A slot for one more connection: a free one, or the one freed by closing the connection
 /// that has waited longest without a request in progress. The slot is released only once that
 /// connection's socket is closed, so open sockets never outnumber the slots (descriptors stay
-/// under the limit however fast a flood comes). None: every connection is busy.
+/// under the limit however fast a flood comes). None: every connection's request is being
+/// handled.
 async fn take_slot(slots: &Arc<Semaphore>, registry: &Registry) -> Option<OwnedSemaphorePermit> {
     if let Ok(slot) = Arc::clone(slots).try_acquire_owned() {
         return Some(slot);
@@ -213,8 +215,11 @@ enum Phase {
     Idle = 0,
     /// New, or some of a head received: `header_timeout` runs.
     Head = 1,
-    /// A request is being handled: its body's own deadline runs.
-    Busy = 2,
+    /// A request's head is in, its body is being read (its own deadline runs): nothing of it
+    /// can have been stored yet.
+    Body = 2,
+    /// A request's body is whole and its handler may be storing it: never cut short.
+    Handling = 3,
 }
 
 /// One connection as the accept loop and its task both see it.
@@ -234,7 +239,8 @@ impl Tracked {
         match self.phase.load(Ordering::Acquire) {
             0 => Phase::Idle,
             1 => Phase::Head,
-            _ => Phase::Busy,
+            2 => Phase::Body,
+            _ => Phase::Handling,
         }
     }
 
@@ -251,7 +257,7 @@ impl Tracked {
         match self.phase() {
             Phase::Idle => Some(since + limits.idle_timeout),
             Phase::Head => Some(since + limits.header_timeout),
-            Phase::Busy => None,
+            Phase::Body | Phase::Handling => None,
         }
     }
 }
@@ -287,16 +293,18 @@ impl Registry {
         }
     }
 
-    /// Closes the connection that has waited longest without a request in progress; false
-    /// when every one has a request in progress. It leaves the registry at once, so it is
-    /// not chosen twice.
+    /// Closes the connection that has been longest in its phase without its request being
+    /// handled: idle, sending its head, or sending its body (none of which is stored yet).
+    /// Oldest first, whatever the phase: an honest sender is the newest, a flood's or a slow
+    /// sender's connections the oldest. False when every connection's request is being
+    /// handled. It leaves the registry at once, so it is not chosen twice.
     fn evict_oldest_waiting(&self) -> bool {
         let Ok(mut open) = self.open.lock() else {
             return false;
         };
         let oldest = open
             .values()
-            .filter(|t| t.phase() != Phase::Busy)
+            .filter(|t| t.phase() != Phase::Handling)
             .min_by_key(|t| t.since_ms.load(Ordering::Acquire))
             .map(|t| t.id);
         match oldest.and_then(|id| open.remove(&id)) {
@@ -339,10 +347,16 @@ async fn serve_until_done(
     });
     let on_request = Arc::clone(tracked);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        on_request.set(Phase::Busy);
+        // A request without a body (the URL check) is whole as soon as its head is.
+        on_request.set(if request.body().is_end_stream() {
+            Phase::Handling
+        } else {
+            Phase::Body
+        });
         let mut app = app.clone();
         let answered = Arc::clone(&on_request);
         let body_timeout = limits.body_timeout;
+        let reading = Arc::clone(&on_request);
         async move {
             let timed_out = Arc::new(AtomicBool::new(false));
             let request = request.map(|body| {
@@ -350,6 +364,7 @@ async fn serve_until_done(
                     body,
                     body_timeout,
                     Arc::clone(&timed_out),
+                    reading,
                 ))
             });
             let mut response = match app.call(request).await {
@@ -417,7 +432,7 @@ struct IdleWhenDropped(Arc<Tracked>);
 
 impl Drop for IdleWhenDropped {
     fn drop(&mut self) {
-        if self.0.phase() == Phase::Busy {
+        if matches!(self.0.phase(), Phase::Body | Phase::Handling) {
             self.0.set(Phase::Idle);
         }
     }
@@ -475,21 +490,35 @@ impl AsyncWrite for Watched {
 }
 
 /// A request body that fails with [`io::ErrorKind::TimedOut`] if it is not whole by its
-/// deadline (the answer is then made 408).
+/// deadline (the answer is then made 408), and moves its connection to
+/// [`Phase::Handling`] once it is whole.
 struct DeadlineBody {
     inner: Incoming,
     deadline: Pin<Box<Sleep>>,
     timeout: Duration,
     timed_out: Arc<AtomicBool>,
+    tracked: Arc<Tracked>,
 }
 
 impl DeadlineBody {
-    fn new(inner: Incoming, timeout: Duration, timed_out: Arc<AtomicBool>) -> Self {
+    fn new(
+        inner: Incoming,
+        timeout: Duration,
+        timed_out: Arc<AtomicBool>,
+        tracked: Arc<Tracked>,
+    ) -> Self {
         Self {
             inner,
             deadline: Box::pin(tokio::time::sleep(timeout)),
             timeout,
             timed_out,
+            tracked,
+        }
+    }
+
+    fn whole(&self) {
+        if self.tracked.phase() == Phase::Body {
+            self.tracked.set(Phase::Handling);
         }
     }
 }
@@ -503,6 +532,9 @@ impl HttpBody for DeadlineBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            if frame.is_none() || self.inner.is_end_stream() {
+                self.whole();
+            }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         if self.deadline.as_mut().poll(cx).is_ready() {
@@ -521,5 +553,48 @@ impl HttpBody for DeadlineBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::time::Instant;
+
+    use super::{Phase, Registry, Tracked};
+
+    /// A connection in `phase` since `since_ms` after the server started.
+    fn open(registry: &Registry, started: Instant, phase: Phase, since_ms: u64) -> Arc<Tracked> {
+        let tracked = registry.insert(started);
+        tracked.set(phase);
+        tracked
+            .since_ms
+            .store(since_ms, std::sync::atomic::Ordering::Release);
+        tracked
+    }
+
+    #[tokio::test]
+    async fn eviction_takes_the_longest_in_its_phase_never_one_being_handled() {
+        let registry = Registry::default();
+        let started = Instant::now();
+        let handled = open(&registry, started, Phase::Handling, 0);
+        let new_head = open(&registry, started, Phase::Head, 900);
+        let old_body = open(&registry, started, Phase::Body, 100);
+        let idle = open(&registry, started, Phase::Idle, 500);
+        let evicted = |t: &Arc<Tracked>| t.evicted.load(std::sync::atomic::Ordering::Acquire);
+        assert!(registry.evict_oldest_waiting());
+        assert!(evicted(&old_body), "the body sent slowest goes first");
+        assert!(registry.evict_oldest_waiting());
+        assert!(evicted(&idle));
+        assert!(
+            !evicted(&new_head),
+            "the newest, an honest sender's, goes last"
+        );
+        assert!(registry.evict_oldest_waiting());
+        assert!(evicted(&new_head));
+        // Only a request being handled is left: nothing to evict (the newcomer gets 503).
+        assert!(!registry.evict_oldest_waiting());
+        assert!(!evicted(&handled));
     }
 }
