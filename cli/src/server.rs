@@ -148,7 +148,12 @@ pub async fn serve(
                 continue;
             }
         };
-        let Some(slot) = take_slot(&slots, &registry).await else {
+        // Waiting for a closed connection's slot must not hold up the shutdown's bound.
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = take_slot(&slots, &registry) => slot,
+        };
+        let Some(slot) = slot else {
             refuse_busy(&stream);
             continue;
         };
