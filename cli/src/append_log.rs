@@ -186,6 +186,11 @@ impl AppendLog {
         &self.path
     }
 
+    /// Its length: the end of what this process acknowledged (or found whole at open).
+    pub fn len(&self) -> u64 {
+        self.acknowledged
+    }
+
     /// Appends `bytes` (whole lines) with one write and one `fdatasync`; `Ok` once they are on
     /// disk. On failure the log is cut back to where it was before (see [`AppendError`]).
     pub fn append(&mut self, bytes: &[u8]) -> Result<(), AppendError> {

@@ -12,13 +12,19 @@
 //!   occurrence, else its `trace_id`, else its content: an event with no `trace_id` is
 //!   deduplicated too). Each line keeps its events' key digests, so a restart rebuilds the index
 //!   without parsing events; lines written before the keys were kept get them recomputed.
-//! - **One receiver per file**, faults that end the process, and honest recovery: see
-//!   [`AppendLog`].
+//! - **Bounded growth, fast restart**: the records are kept in segment files
+//!   ([`segments`]): a new one is started when the current one passes
+//!   [`Policy::max_bytes`](segments::Policy::max_bytes) or
+//!   [`max_age`](segments::Policy::max_age), a sealed one is deleted once its last record is
+//!   older than [`retain`](segments::Policy::retain), and a restart reads only the segments
+//!   whose last record is inside the dedup window.
+//! - **One receiver per store** (`PATH.lock`, held for the process's life), faults that end the
+//!   process, and honest recovery: see [`AppendLog`].
 //!
 //! Line format: `{"trace_id": …, "received_at_ms": …, "keys": ["<32 hex>", …], "events":
 //! [{"event", "trace_id", "payload"}, …]}`.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +41,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::append_log::{self, AppendError, AppendLog, Committer, OpenError};
 use crate::dedup_window::DedupWindow;
+use crate::segments::{self, Policy};
 
 /// How many deliveries one write and sync may carry at most.
 const MAX_BATCH: usize = 256;
@@ -44,9 +51,20 @@ const MAX_BATCH: usize = 256;
 /// `events listen` exits, so a supervisor restarts it, rather than answer 500 to everything.
 pub type OnUnusable = fn(&Path, &str);
 
-/// The index was read: the deliveries in the file, the events of the dedup window it holds,
-/// and how long reading took.
-pub type Loaded = (u64, usize, Duration);
+/// The index was read: what was read and how long it took.
+#[derive(Debug, Clone, Copy)]
+pub struct Loaded {
+    /// Deliveries (lines) read.
+    pub deliveries: u64,
+    /// Segments read (those that may hold events of the dedup window).
+    pub segments_read: usize,
+    /// Segments the store has (after retention deleted the expired ones).
+    pub segments: usize,
+    /// Events remembered: those of the dedup window.
+    pub remembered: usize,
+    /// How long reading took.
+    pub took: Duration,
+}
 
 /// One stored line.
 #[derive(Serialize)]
@@ -97,9 +115,10 @@ impl FileEventStore {
     pub fn open(
         path: &Path,
         window: Duration,
+        policy: Policy,
         on_unusable: OnUnusable,
     ) -> Result<(Self, Opened), String> {
-        let named = |e: OpenError| match e {
+        let named = |path: &Path, e: OpenError| match e {
             OpenError::Locked => format!(
                 "the store {} is in use: another `events listen` holds it (one receiver per \
                  file; for several receivers use --store postgres://…)",
@@ -111,12 +130,18 @@ impl FileEventStore {
             ),
             other => format!("the store {}: {other}", path.display()),
         };
-        let (log, torn_bytes) = AppendLog::open_unread(path).map_err(named)?;
+        // The whole store's lock first: nothing is listed, cut or created by a second receiver.
+        let lock = segments::lock(path).map_err(|e| named(path, e))?;
+        let mut numbers = segments::list(path).map_err(|e| named(path, e.into()))?;
+        let active = numbers.pop().unwrap_or(0);
+        let active_path = segments::path_of(path, active);
+        let (log, torn_bytes) =
+            AppendLog::open_unread(&active_path).map_err(|e| named(&active_path, e))?;
         // A file that is not a store at all is refused here, before the port is bound.
         log.read_lines(1, |_, line| {
             load_keys(line, &mut DedupWindow::new(window), 0)
         })
-        .map_err(named)?;
+        .map_err(|e| named(&active_path, e))?;
         let (loaded, ready) = watch::channel(None);
         let writer = Writer {
             log,
@@ -124,6 +149,20 @@ impl FileEventStore {
             unusable: None,
             on_unusable,
             loaded,
+            base: path.to_path_buf(),
+            _lock: lock,
+            policy,
+            active,
+            active_first_ms: None,
+            active_last_ms: None,
+            sealed: numbers
+                .into_iter()
+                .map(|number| Sealed {
+                    number,
+                    last_ms: None,
+                })
+                .collect(),
+            rotation_warned: false,
         };
         let jobs = append_log::spawn_writer("event-store", MAX_BATCH, writer)
             .map_err(|e| format!("the store {}: {e}", path.display()))?;
@@ -137,7 +176,7 @@ impl FileEventStore {
         ))
     }
 
-    /// The file.
+    /// The store's name (`--store PATH`; its segments are `PATH`, `PATH.1`, …).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -220,8 +259,30 @@ fn key_of_stored(json: &str) -> Result<EventKey, String> {
         .ok_or_else(|| "an event that reads as none".to_string())
 }
 
+/// A segment no longer written to.
+struct Sealed {
+    number: u64,
+    /// Its last record's time (`None`: not known yet, or it has no readable last record; such a
+    /// segment is read at start and never deleted).
+    last_ms: Option<u64>,
+}
+
 struct Writer {
+    /// The segment being appended to.
     log: AppendLog,
+    /// The store's name: segments are named after it.
+    base: PathBuf,
+    /// `PATH.lock`, held for as long as the writer lives.
+    _lock: nix::fcntl::Flock<std::fs::File>,
+    policy: Policy,
+    /// The number of the segment being appended to, and its first and last records' times.
+    active: u64,
+    active_first_ms: Option<u64>,
+    active_last_ms: Option<u64>,
+    /// The sealed segments, oldest first.
+    sealed: VecDeque<Sealed>,
+    /// Whether a failure to start a new segment was said already (it is retried at every write).
+    rotation_warned: bool,
     /// The key digests of the events stored within the dedup window.
     seen: DedupWindow,
     /// Why nothing more is taken (the index could not be read, or the file's end is unknown).
@@ -232,28 +293,32 @@ struct Writer {
 }
 
 impl Committer<Job> for Writer {
-    /// Reads the duplicate index from the file before the first delivery is taken.
+    /// Deletes the expired segments, then reads the duplicate index from the segments that may
+    /// hold events of the dedup window, before the first delivery is taken.
     fn start(&mut self) {
         let started = Instant::now();
-        let seen = &mut self.seen;
         let now = SystemClock.now_unix_millis();
-        match self
-            .log
-            .read_lines(u64::MAX, |_, line| load_keys(line, seen, now))
-        {
-            Ok(lines) => {
-                let _ = self
-                    .loaded
-                    .send(Some((lines, self.seen.len(), started.elapsed())));
+        match self.load(now) {
+            Ok((deliveries, segments_read)) => {
+                let _ = self.loaded.send(Some(Loaded {
+                    deliveries,
+                    segments_read,
+                    segments: self.sealed.len() + 1,
+                    remembered: self.seen.len(),
+                    took: started.elapsed(),
+                }));
             }
-            Err(e) => {
+            Err((path, e)) => {
                 let why = match e {
                     OpenError::BadLine(n, why) => {
-                        format!("line {n} is not an event store line ({why})")
+                        format!("{}:{n} is not an event store line ({why})", path.display())
                     }
-                    other => format!("its index could not be read ({other})"),
+                    other => format!(
+                        "its index could not be read from {} ({other})",
+                        path.display()
+                    ),
                 };
-                (self.on_unusable)(self.log.path(), &why);
+                (self.on_unusable)(&path, &why);
                 self.unusable = Some(why);
             }
         }
@@ -276,6 +341,117 @@ enum Pending {
 }
 
 impl Writer {
+    /// Places every segment in time, deletes the expired ones, and reads those that may hold
+    /// events of the window: how many lines and segments it read, or the file that failed.
+    fn load(&mut self, now: u64) -> Result<(u64, usize), (PathBuf, OpenError)> {
+        for sealed in &mut self.sealed {
+            let path = segments::path_of(&self.base, sealed.number);
+            sealed.last_ms = segments::last_time(&path).map_err(|e| (path, e.into()))?;
+        }
+        let active_path = self.log.path().to_path_buf();
+        let at = |e: io::Error| (active_path.clone(), OpenError::from(e));
+        self.active_first_ms = segments::first_time(&active_path).map_err(at)?;
+        self.active_last_ms = segments::last_time(&active_path).map_err(at)?;
+        // Nothing is read from a segment about to be deleted.
+        self.expire_segments(now);
+        let seen = &mut self.seen;
+        let inside = |last: Option<u64>| last.is_none_or(|t| seen.keeps(t, now));
+        let (mut lines, mut read) = (0, 0);
+        let wanted: Vec<u64> = self
+            .sealed
+            .iter()
+            .filter(|s| inside(s.last_ms))
+            .map(|s| s.number)
+            .collect();
+        let active_wanted = inside(self.active_last_ms);
+        for number in wanted {
+            let path = segments::path_of(&self.base, number);
+            lines += segments::read_lines(&path, |_, line| load_keys(line, seen, now))
+                .map_err(|e| (path, e))?;
+            read += 1;
+        }
+        if active_wanted {
+            lines += self
+                .log
+                .read_lines(u64::MAX, |_, line| load_keys(line, seen, now))
+                .map_err(|e| (active_path.clone(), e))?;
+            read += 1;
+        }
+        Ok((lines, read))
+    }
+
+    /// Seals the segment being appended to and starts the next one, if it is full or old
+    /// enough (never an empty one). If the next one cannot be created, appending goes on in
+    /// this one (said once): a store that grows beats refusing deliveries.
+    fn rotate_if_due(&mut self, now: u64) {
+        let size = self.log.len();
+        let max_age_ms = u64::try_from(self.policy.max_age.as_millis()).unwrap_or(u64::MAX);
+        let old = self
+            .active_first_ms
+            .is_some_and(|first| now.saturating_sub(first) >= max_age_ms);
+        if size == 0 || (size < self.policy.max_bytes && !old) {
+            return;
+        }
+        let next = self.active + 1;
+        let path = segments::path_of(&self.base, next);
+        // `open_unread` creates it 0600 and syncs the directory, so the new name is durable.
+        match AppendLog::open_unread(&path) {
+            Ok((log, _)) => {
+                self.sealed.push_back(Sealed {
+                    number: self.active,
+                    last_ms: self.active_last_ms,
+                });
+                self.log = log;
+                self.active = next;
+                self.active_first_ms = None;
+                self.active_last_ms = None;
+            }
+            Err(e) if !self.rotation_warned => {
+                self.rotation_warned = true;
+                eprintln!(
+                    "warning: could not start the store segment {} ({e}); appending to {} \
+                     meanwhile (retried at every write)",
+                    path.display(),
+                    self.log.path().display()
+                );
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Deletes the sealed segments whose last record is older than the retention, and syncs
+    /// the directory so the deletion is durable. A segment that could not be deleted is said
+    /// and forgotten until the next start.
+    fn expire_segments(&mut self, now: u64) {
+        let retain_ms = u64::try_from(self.policy.retain.as_millis()).unwrap_or(u64::MAX);
+        let base = &self.base;
+        let mut deleted = false;
+        self.sealed.retain(|sealed| {
+            let expired = sealed
+                .last_ms
+                .is_some_and(|last| last.saturating_add(retain_ms) < now);
+            if !expired {
+                return true;
+            }
+            let path = segments::path_of(base, sealed.number);
+            match std::fs::remove_file(&path) {
+                Ok(()) => deleted = true,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => eprintln!(
+                    "warning: could not delete the expired store segment {} ({e})",
+                    path.display()
+                ),
+            }
+            false
+        });
+        if deleted && let Err(e) = segments::sync_directory(base) {
+            eprintln!(
+                "warning: could not sync the directory of {} after deleting expired segments ({e})",
+                base.display()
+            );
+        }
+    }
+
     /// Writes the batch's new deliveries in one write and one sync, then answers every job.
     fn commit(&mut self, batch: Vec<Job>) {
         if let Some(why) = &self.unusable {
@@ -288,6 +464,7 @@ impl Writer {
         }
         let now = SystemClock.now_unix_millis();
         self.seen.expire(now);
+        self.expire_segments(now);
         let mut buffer = Vec::new();
         // Keys written by this batch, so two copies in one batch are caught too.
         let mut pending: HashSet<[u8; 16]> = HashSet::new();
@@ -326,8 +503,13 @@ impl Writer {
         let written = if buffer.is_empty() {
             Ok(())
         } else {
+            self.rotate_if_due(now);
             self.log.append(&buffer)
         };
+        if written.is_ok() && !buffer.is_empty() {
+            self.active_first_ms.get_or_insert(now);
+            self.active_last_ms = Some(now);
+        }
         if written.is_ok() {
             for digest in pending {
                 self.seen.insert(now, digest);
@@ -389,7 +571,7 @@ mod tests {
 
     fn reopen(path: &Path) -> (FileEventStore, Opened) {
         wait_for_release(path);
-        FileEventStore::open(path, WINDOW, unexpected).expect("reopens")
+        FileEventStore::open(path, WINDOW, Policy::DEFAULT, unexpected).expect("reopens")
     }
 
     fn end(trace: &str, meeting: &str, end_type: i32, time: i64) -> Vec<Event> {
@@ -409,7 +591,8 @@ mod tests {
     #[tokio::test]
     async fn duplicates_are_dropped_across_restarts() {
         let path = temp("dup");
-        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
+        let (store, _) =
+            FileEventStore::open(&path, WINDOW, Policy::DEFAULT, unexpected).expect("opens");
         assert!(
             matches!(store.append(end("t1", "1", 0, 5)).await, Ok(Appended::New(e)) if e.len() == 1)
         );
@@ -449,7 +632,8 @@ mod tests {
     #[tokio::test]
     async fn a_torn_last_line_is_cut_off_and_a_bad_line_refused() {
         let path = temp("torn");
-        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
+        let (store, _) =
+            FileEventStore::open(&path, WINDOW, Policy::DEFAULT, unexpected).expect("opens");
         assert!(matches!(
             store.append(end("t1", "1", 0, 5)).await,
             Ok(Appended::New(_))
@@ -474,7 +658,7 @@ mod tests {
             serde_json::from_str::<Value>(line).expect("every line is whole");
         }
         std::fs::write(&path, b"garbage\n{}\n").expect("write");
-        let refused = FileEventStore::open(&path, WINDOW, unexpected)
+        let refused = FileEventStore::open(&path, WINDOW, Policy::DEFAULT, unexpected)
             .err()
             .expect("refused");
         assert!(
@@ -486,7 +670,8 @@ mod tests {
     #[tokio::test]
     async fn concurrent_deliveries_are_all_stored_once() {
         let path = temp("concurrent");
-        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
+        let (store, _) =
+            FileEventStore::open(&path, WINDOW, Policy::DEFAULT, unexpected).expect("opens");
         let mut tasks = Vec::new();
         for i in 0..200 {
             let store = store.clone();
@@ -545,6 +730,14 @@ mod tests {
                 unusable: None,
                 on_unusable: unexpected,
                 loaded: watch::channel(None).0,
+                base: path.clone(),
+                _lock: segments::lock(&path).expect("locks"),
+                policy: Policy::DEFAULT,
+                active: 0,
+                active_first_ms: None,
+                active_last_ms: None,
+                sealed: VecDeque::new(),
+                rotation_warned: false,
             };
             let (first, first_answer) = job(end("t1", "1", 0, 5));
             // The same end redelivered under another trace id, and with an event of its own.
@@ -573,7 +766,8 @@ mod tests {
     #[tokio::test]
     async fn an_event_without_a_trace_id_is_stored_once() {
         let path = temp("no-trace");
-        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
+        let (store, _) =
+            FileEventStore::open(&path, WINDOW, Policy::DEFAULT, unexpected).expect("opens");
         assert!(matches!(
             store.append(bare_recording(1)).await,
             Ok(Appended::New(_))
@@ -605,7 +799,8 @@ mod tests {
         ]
         .map(|line| line.replace("NOW", &now.to_string()));
         std::fs::write(&path, format!("{}\n{}\n", old[0], old[1])).expect("write");
-        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
+        let (store, _) =
+            FileEventStore::open(&path, WINDOW, Policy::DEFAULT, unexpected).expect("opens");
         assert_eq!(
             store.append(end("t7", "1", 0, 5)).await.ok(),
             Some(Appended::Duplicate)
@@ -621,7 +816,8 @@ mod tests {
     #[tokio::test]
     async fn only_events_within_the_window_are_remembered_across_a_restart() {
         let path = temp("window");
-        let (store, _) = FileEventStore::open(&path, WINDOW, unexpected).expect("opens");
+        let (store, _) =
+            FileEventStore::open(&path, WINDOW, Policy::DEFAULT, unexpected).expect("opens");
         for trace in ["t1", "t2"] {
             let meeting = &trace[1..];
             assert!(matches!(

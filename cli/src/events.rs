@@ -20,6 +20,7 @@ use crate::args::parse_duration;
 use crate::event_printer::Printer;
 use crate::event_store::FileEventStore;
 use crate::outcome::Exit;
+use crate::segments::Policy;
 use crate::server::{self, Limits};
 use crate::shared_db;
 
@@ -66,6 +67,21 @@ pub struct ListenArgs {
     #[arg(long, value_name = "HOURS", default_value_t = 72,
           value_parser = clap::value_parser!(u64).range(1..=8760))]
     pub dedup_hours: u64,
+    /// With a store file: a sealed segment (PATH, PATH.1, PATH.2, …) whose last event was
+    /// stored longer ago than this is deleted, so the disk holds about this much history. At
+    /// least --dedup-hours (a restart must find every event it is to remember).
+    #[arg(long, value_name = "HOURS", default_value_t = 168,
+          value_parser = clap::value_parser!(u64).range(1..=87_600))]
+    pub retain_hours: u64,
+    /// With a store file: a new segment is started once the current one holds this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub segment_bytes: u64,
+    /// With a store file: a new segment is started once the current one's first event is this
+    /// many minutes old (so retention and a restart work in steps of about this much).
+    #[arg(long, value_name = "MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=525_600))]
+    pub segment_minutes: u64,
     /// Refuse requests whose `timestamp` is more than this many seconds from now (default: no
     /// window, none is documented).
     #[arg(long, value_name = "SECONDS")]
@@ -148,8 +164,21 @@ async fn listen(args: ListenArgs) -> Exit {
         eprintln!("error: --path must start with `/`, got {:?}", args.path);
         return Exit::Usage;
     }
+    if args.retain_hours < args.dedup_hours {
+        eprintln!(
+            "error: --retain-hours ({}) must be at least --dedup-hours ({}): a restart reads the \
+             window's events from the segments kept",
+            args.retain_hours, args.dedup_hours
+        );
+        return Exit::Usage;
+    }
     let dedup_window = Duration::from_secs(args.dedup_hours * 3600);
-    let (store, stored) = match Store::open(&args.store, dedup_window).await {
+    let policy = Policy {
+        max_bytes: args.segment_bytes,
+        max_age: Duration::from_secs(args.segment_minutes * 60),
+        retain: Duration::from_secs(args.retain_hours * 3600),
+    };
+    let (store, stored) = match Store::open(&args.store, dedup_window, policy).await {
         Ok(opened) => opened,
         Err((exit, message)) => {
             eprintln!("error: {message}");
@@ -181,12 +210,17 @@ async fn listen(args: ListenArgs) -> Exit {
         // the index is read, so a long history never means "connection refused".
         let file = file.clone();
         tokio::spawn(async move {
-            if let Some((deliveries, remembered, took)) = file.ready().await {
+            if let Some(loaded) = file.ready().await {
                 eprintln!(
-                    "ready: {deliveries} deliveries already stored in {}; {remembered} events \
-                     within --dedup-hours remembered (index read in {:.2} s)",
+                    "ready: {} deliveries read from {} of the {} segments of {} (the others \
+                     hold only events older than --dedup-hours); {} events within \
+                     --dedup-hours remembered (index read in {:.2} s)",
+                    loaded.deliveries,
+                    loaded.segments_read,
+                    loaded.segments,
                     file.path().display(),
-                    took.as_secs_f64()
+                    loaded.remembered,
+                    loaded.took.as_secs_f64()
                 );
             }
         });
@@ -225,7 +259,11 @@ enum Store {
 
 impl Store {
     /// Opens the file or connects to the database; also says, for the first line, what it is.
-    async fn open(store: &Path, dedup_window: Duration) -> Result<(Store, String), (Exit, String)> {
+    async fn open(
+        store: &Path,
+        dedup_window: Duration,
+        policy: Policy,
+    ) -> Result<(Store, String), (Exit, String)> {
         if let Some(url) = store.to_str().filter(|s| shared_db::is_url(s)) {
             let db = shared_db::connect("--store", url)
                 .await
@@ -235,7 +273,7 @@ impl Store {
                 "the PostgreSQL database of --store, shared with any other receiver".to_string(),
             ));
         }
-        let (file, opened) = FileEventStore::open(store, dedup_window, exit_unusable)
+        let (file, opened) = FileEventStore::open(store, dedup_window, policy, exit_unusable)
             .map_err(|e| (Exit::Usage, e))?;
         if opened.torn_bytes > 0 {
             eprintln!(

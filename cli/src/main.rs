@@ -13,6 +13,7 @@ mod event_printer;
 mod event_store;
 mod events;
 mod outcome;
+mod segments;
 mod server;
 mod shared_db;
 mod sign;

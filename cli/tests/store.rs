@@ -1,7 +1,9 @@
 //! The file store of `events listen` as a process, as an operator meets it: created private, one
 //! receiver per file, an event without a `trace_id` stored once, a write past `ulimit -f`
 //! refused and undone, a store that cannot be made consistent again ending the process, and a
-//! store cut short reported for what it may have lost.
+//! store cut short reported for what it may have lost; its segments: rotation losing nothing
+//! across restarts, retention deleting only expired segments, and a single-file store from
+//! before segments opening as the first one.
 
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
@@ -46,8 +48,13 @@ struct Listener {
 
 impl Listener {
     fn start(store: &Path) -> Self {
+        Self::start_with(store, &[])
+    }
+
+    /// With more flags.
+    fn start_with(store: &Path, extra: &[&str]) -> Self {
         let mut cmd = Command::new(binary());
-        cmd.args(listen_args(store));
+        cmd.args(listen_args(store)).args(extra);
         Self::spawn(cmd).unwrap_or_else(|(status, stderr)| panic!("exited {status}: {stderr}"))
     }
 
@@ -387,7 +394,7 @@ fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
     );
     assert!(!stderr.contains("unacknowledged write"), "{stderr}");
     assert!(
-        listener.wait_for_stderr("ready: 2 deliveries already stored"),
+        listener.wait_for_stderr("ready: 2 deliveries read from 1 of the 1 segments"),
         "{}",
         listener.stderr()
     );
@@ -496,7 +503,7 @@ fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
         }
     });
     assert!(
-        listener.wait_for_stderr("ready: 100003 deliveries already stored"),
+        listener.wait_for_stderr("ready: 100003 deliveries read from 1 of the 1 segments"),
         "{}",
         listener.stderr()
     );
@@ -513,5 +520,235 @@ fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
             .collect();
     assert_eq!(printed.len(), 1, "only the new delivery: {printed:#?}");
     assert!(printed[0].contains("trace-3"), "{printed:?}");
-    assert_eq!(records(&store).len(), 100_004);
+    // The first record is from 1970, older than --segment-minutes: the new one starts PATH.1.
+    assert_eq!(records(&store).len(), 100_003);
+    assert_eq!(all_records(&store).len(), 100_004);
+}
+
+/// The segment files of the store `base` that exist, oldest first: `PATH`, then `PATH.N` by N.
+fn segment_files(base: &Path) -> Vec<PathBuf> {
+    let name = base
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a name")
+        .to_string();
+    let dir = base.parent().expect("a directory");
+    let mut numbered: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+        .expect("the directory")
+        .map(|e| e.expect("an entry").path())
+        .filter_map(|path| {
+            let file = path.file_name()?.to_str()?.to_string();
+            if file == name {
+                return Some((0, path));
+            }
+            let n = file.strip_prefix(&format!("{name}."))?.parse().ok()?;
+            Some((n, path))
+        })
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Every record of every segment, oldest first.
+fn all_records(base: &Path) -> Vec<serde_json::Value> {
+    segment_files(base)
+        .iter()
+        .flat_map(|p| records(p))
+        .collect()
+}
+
+/// The `trace_id`s of the stored records, each as often as it is stored.
+fn traces(base: &Path) -> Vec<String> {
+    let mut traces: Vec<String> = all_records(base)
+        .iter()
+        .map(|r| r["trace_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    traces.sort();
+    traces
+}
+
+fn drain(listener: &Listener) -> Vec<String> {
+    std::iter::from_fn(|| listener.lines.recv_timeout(Duration::from_millis(500)).ok()).collect()
+}
+
+/// With a rotation size of one record, every delivery starts a segment: nothing acknowledged
+/// is lost across segments and restarts, every event is stored once, and a redelivery of any
+/// of them (in any segment, after a restart) is still a duplicate within the window.
+#[test]
+fn rotation_keeps_every_acknowledged_event_once_across_segments_and_restarts() {
+    let store = store_dir("rotation");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let flags = ["--segment-bytes", "300"];
+    let listener = Listener::start_with(&store, &flags);
+    rt.block_on(async {
+        for i in 0..12 {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            // A redelivery right away: a duplicate across the segment just started.
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    assert_eq!(drain(&listener).len(), 12, "each event printed once");
+    listener.stop();
+    let files = segment_files(&store);
+    assert!(files.len() >= 6, "rotated: {files:?}");
+    for file in &files {
+        let mode = std::fs::metadata(file)
+            .expect("a segment")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{}: {mode:o}", file.display());
+    }
+    let expected: Vec<String> = {
+        let mut t: Vec<String> = (0..12).map(|i| format!("trace-{i}")).collect();
+        t.sort();
+        t
+    };
+    assert_eq!(traces(&store), expected);
+    let listener = Listener::start_with(&store, &flags);
+    rt.block_on(async {
+        for i in 0..14 {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    let printed = drain(&listener);
+    assert_eq!(printed.len(), 2, "only the two new events: {printed:#?}");
+    assert!(
+        listener.stderr().contains(&format!(
+            "deliveries read from {n} of the {n} segments",
+            n = files.len()
+        )),
+        "{}",
+        listener.stderr()
+    );
+    listener.stop();
+    let mut expected: Vec<String> = (0..14).map(|i| format!("trace-{i}")).collect();
+    expected.sort();
+    assert_eq!(traces(&store), expected);
+}
+
+/// The records a receiver stores for `meeting_end(i)`, `i` in `range`, as JSON values.
+fn real_records(name: &str, range: std::ops::Range<usize>) -> Vec<serde_json::Value> {
+    let store = store_dir(name);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start(&store);
+    rt.block_on(async {
+        for i in range {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    listener.stop();
+    records(&store)
+}
+
+/// Writes `records` to `path`, each stored `hours_ago`.
+fn write_aged(path: &Path, records: &[serde_json::Value], hours_ago: u64) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64;
+    let text: String = records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r["received_at_ms"] = serde_json::Value::from(now_ms - hours_ago * 3_600_000);
+            format!("{r}\n")
+        })
+        .collect();
+    std::fs::write(path, text).expect("write");
+}
+
+/// Retention deletes the sealed segments whose last record is older than --retain-hours, and
+/// only those; a restart reads only the segments that can hold events of the dedup window: an
+/// event in a kept segment older than the window comes again and is stored again, one inside
+/// it is a duplicate.
+#[test]
+fn retention_deletes_expired_segments_only_and_a_restart_reads_the_window_only() {
+    let real = real_records("retention-src", 0..3);
+    let store = store_dir("retention");
+    let numbered = |n: u64| PathBuf::from(format!("{}.{n}", store.display()));
+    // PATH: 200 h old (past --retain-hours 150); PATH.1: 100 h old (kept, outside the 72 h
+    // window); PATH.2: just now, the segment being appended to.
+    write_aged(&store, &real[0..1], 200);
+    write_aged(&numbered(1), &real[1..2], 100);
+    write_aged(&numbered(2), &real[2..3], 0);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start_with(&store, &["--retain-hours", "150"]);
+    assert!(
+        listener.wait_for_stderr("ready: 1 deliveries read from 1 of the 2 segments"),
+        "{}",
+        listener.stderr()
+    );
+    assert!(!store.exists(), "the expired segment is deleted");
+    assert!(
+        numbered(1).exists() && numbered(2).exists(),
+        "the others kept"
+    );
+    rt.block_on(async {
+        for i in [1, 2] {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    let printed = drain(&listener);
+    assert_eq!(
+        printed.len(),
+        1,
+        "only the one older than the window: {printed:#?}"
+    );
+    assert!(printed[0].contains("trace-1"), "{printed:?}");
+    listener.stop();
+    assert_eq!(
+        records(&numbered(1)).len(),
+        1,
+        "a sealed segment is never written"
+    );
+    assert_eq!(records(&numbered(2)).len(), 2);
+    // Retention shorter than the window is refused: a restart could not remember the window.
+    let output = Command::new(binary())
+        .args(listen_args(&store))
+        .args(["--retain-hours", "24"])
+        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least --dedup-hours"));
+}
+
+/// A store written before segments (one file, `PATH`) opens as its first segment: its events
+/// are remembered, and a write once its first record is older than --segment-minutes starts
+/// `PATH.1`, leaving `PATH` as it was.
+#[test]
+fn a_single_file_store_from_before_segments_opens_as_the_first_segment() {
+    let real = real_records("legacy-src", 0..2);
+    let store = store_dir("legacy");
+    write_aged(&store, &real, 2);
+    let before = std::fs::read(&store).expect("the store");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let listener = Listener::start(&store);
+    rt.block_on(async {
+        for i in [0, 1, 2] {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    let printed = drain(&listener);
+    assert_eq!(printed.len(), 1, "{printed:#?}");
+    listener.stop();
+    assert_eq!(
+        std::fs::read(&store).expect("the store"),
+        before,
+        "sealed as it was"
+    );
+    let next = PathBuf::from(format!("{}.1", store.display()));
+    let stored = records(&next);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["trace_id"], "trace-2");
+    let listener = Listener::start(&store);
+    assert!(
+        listener.wait_for_stderr("ready: 3 deliveries read from 2 of the 2 segments"),
+        "{}",
+        listener.stderr()
+    );
 }
