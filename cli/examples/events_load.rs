@@ -107,7 +107,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     std::fs::create_dir_all(&dir)?;
     let store = dir.join("events.jsonl");
-    let _ = std::fs::remove_file(&store);
+    // The store and its segments (`events.jsonl.N`) from an earlier run.
+    for file in segment_files(&dir)? {
+        std::fs::remove_file(file)?;
+    }
 
     let mut command = match options.nofile {
         Some(limit) => {
@@ -236,7 +239,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = listener.wait();
     let (flooded, reopened) = (options.flood, flood.stop());
 
-    let stored = std::fs::read_to_string(&store)?.lines().count();
+    let mut stored = 0;
+    let segments = segment_files(&dir)?;
+    for file in &segments {
+        stored += std::fs::read_to_string(file)?.lines().count();
+    }
+    let bytes: u64 = segments
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()))
+        .sum::<std::io::Result<u64>>()?;
+    println!("store: {} segments, {bytes} bytes", segments.len());
     latencies.sort_unstable();
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -366,4 +378,24 @@ fn open_flood(addr: &str, mode: FloodMode) -> std::io::Result<(std::net::TcpStre
     }
     stream.set_nonblocking(true)?;
     Ok((stream, 0))
+}
+
+/// The store's files in `dir`: `events.jsonl` and its segments `events.jsonl.N`.
+fn segment_files(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let segment = name == "events.jsonl"
+            || name
+                .strip_prefix("events.jsonl.")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if segment {
+            files.push(path);
+        }
+    }
+    Ok(files)
 }
