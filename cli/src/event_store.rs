@@ -366,8 +366,17 @@ impl Writer {
         let active_wanted = inside(self.active_last_ms);
         for number in wanted {
             let path = segments::path_of(&self.base, number);
-            lines += segments::read_lines(&path, |_, line| load_keys(line, seen, now))
-                .map_err(|e| (path, e))?;
+            let (whole, torn) = segments::read_lines(&path, |_, line| load_keys(line, seen, now))
+                .map_err(|e| (path.clone(), e))?;
+            if torn > 0 {
+                eprintln!(
+                    "warning: the sealed segment {} ends in a cut line: {torn} bytes of a record \
+                     that may have been acknowledged were lost (something outside the receiver \
+                     cut it); its whole lines are kept",
+                    path.display()
+                );
+            }
+            lines += whole;
             read += 1;
         }
         if active_wanted {

@@ -211,10 +211,14 @@ async fn listen(args: ListenArgs) -> Exit {
         let file = file.clone();
         tokio::spawn(async move {
             if let Some(loaded) = file.ready().await {
+                let skipped = if loaded.segments_read < loaded.segments {
+                    " (the others hold only events older than --dedup-hours)"
+                } else {
+                    ""
+                };
                 eprintln!(
-                    "ready: {} deliveries read from {} of the {} segments of {} (the others \
-                     hold only events older than --dedup-hours); {} events within \
-                     --dedup-hours remembered (index read in {:.2} s)",
+                    "ready: {} deliveries read from {} of the {} segments of {}{skipped}; {} \
+                     events within --dedup-hours remembered (index read in {:.2} s)",
                     loaded.deliveries,
                     loaded.segments_read,
                     loaded.segments,

@@ -180,26 +180,26 @@ pub fn last_time(path: &Path) -> io::Result<Option<u64>> {
     })
 }
 
-/// Hands every whole line of a sealed segment to `line` (1-based number); returns how many.
-/// A last line without its newline is refused: a sealed segment was whole when sealed.
+/// Hands every whole line of a sealed segment to `line` (1-based number); returns how many,
+/// and the bytes of a last line without its newline, which are not read (see
+/// [`Recovered::torn_bytes`](crate::append_log::Recovered::torn_bytes)): a segment is whole
+/// when sealed, so only something outside the store cuts one, and the store goes on with what
+/// is whole rather than refusing to start again and again.
 pub fn read_lines(
     path: &Path,
     mut line: impl FnMut(u64, &[u8]) -> Result<(), String>,
-) -> Result<u64, OpenError> {
+) -> Result<(u64, u64), OpenError> {
     let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
     let (mut number, mut buf) = (0, Vec::new());
     loop {
         buf.clear();
         if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(number);
+            return Ok((number, 0));
+        }
+        if buf.last() != Some(&b'\n') {
+            return Ok((number, buf.len() as u64));
         }
         number += 1;
-        if buf.last() != Some(&b'\n') {
-            return Err(OpenError::BadLine(
-                number,
-                "a sealed segment that ends in a cut line".into(),
-            ));
-        }
         line(number, &buf).map_err(|why| OpenError::BadLine(number, why))?;
     }
 }
@@ -246,6 +246,18 @@ mod tests {
         assert_eq!(first_time(&path_of(&base, 2)).expect("reads"), Some(3));
         assert_eq!(last_time(&path_of(&base, 2)).expect("reads"), Some(4));
         assert_eq!(last_time(&path_of(&base, 10)).expect("reads"), None);
+        let mut seen = Vec::new();
+        let read = read_lines(&path_of(&base, 2), |n, _| {
+            seen.push(n);
+            Ok(())
+        })
+        .expect("reads");
+        assert_eq!(
+            read,
+            (2, "{\"recei".len() as u64),
+            "the cut last line is not read"
+        );
+        assert_eq!(seen, vec![1, 2]);
         std::fs::write(&base, "{\"received_at_ms\":7}\n").expect("write");
         assert_eq!(last_time(&base).expect("reads"), Some(7));
         let held = lock(&base).expect("locks");

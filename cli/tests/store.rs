@@ -752,3 +752,52 @@ fn a_single_file_store_from_before_segments_opens_as_the_first_segment() {
         listener.stderr()
     );
 }
+
+/// A sealed segment cut short by something outside the receiver (it was whole when sealed):
+/// the receiver starts, says what may have been lost and where, keeps the segment's whole lines,
+/// and an event whose record was cut is stored again when it comes again (never dropped unkept).
+#[test]
+fn a_sealed_segment_cut_short_is_reported_and_the_store_goes_on() {
+    let store = store_dir("cut-sealed");
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let flags = ["--segment-bytes", "100"];
+    let listener = Listener::start_with(&store, &flags);
+    rt.block_on(async {
+        for i in 0..3 {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    listener.stop();
+    let files = segment_files(&store);
+    assert_eq!(files.len(), 3, "one record per segment: {files:?}");
+    let len = std::fs::metadata(&files[1]).expect("a segment").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&files[1])
+        .and_then(|f| f.set_len(len - 40))
+        .expect("cut");
+    let listener = Listener::start_with(&store, &flags);
+    assert!(
+        listener.wait_for_stderr("ready: 2 deliveries read from 3 of the 3 segments"),
+        "{}",
+        listener.stderr()
+    );
+    let stderr = listener.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "{} ends in a cut line: {} bytes of a record that may have been acknowledged were lost",
+            files[1].display(),
+            len - 40
+        )),
+        "{stderr}"
+    );
+    rt.block_on(async {
+        for i in 0..3 {
+            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+        }
+    });
+    let printed = drain(&listener);
+    assert_eq!(printed.len(), 1, "only the cut one again: {printed:#?}");
+    assert!(printed[0].contains("trace-1"), "{printed:?}");
+}
