@@ -100,10 +100,12 @@ struct Job {
 }
 
 /// What opening found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened {
     /// Bytes of a torn last line cut off (see [`append_log::Recovered::torn_bytes`]).
     pub torn_bytes: u64,
+    /// The segment being appended to, the one a torn line is cut off (`PATH` or `PATH.N`).
+    pub segment: PathBuf,
 }
 
 impl FileEventStore {
@@ -172,7 +174,10 @@ impl FileEventStore {
                 path: Arc::new(path.to_path_buf()),
                 ready,
             },
-            Opened { torn_bytes },
+            Opened {
+                torn_bytes,
+                segment: active_path,
+            },
         ))
     }
 
@@ -625,7 +630,8 @@ mod tests {
         ));
         drop(store);
         let (store, opened) = reopen(&path);
-        assert_eq!(opened, Opened { torn_bytes: 0 });
+        assert_eq!(opened.torn_bytes, 0);
+        assert_eq!(opened.segment, path);
         assert_eq!(
             store.append(end("t1", "1", 0, 5)).await.ok(),
             Some(Appended::Duplicate)

@@ -285,7 +285,7 @@ impl Store {
                  acknowledged were lost (a crash during a write leaves the same cut line \
                  unacknowledged; the file cannot tell which); the store continues after the \
                  last whole line",
-                file.path().display(),
+                opened.segment.display(),
                 opened.torn_bytes,
             );
         }

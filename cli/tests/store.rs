@@ -394,6 +394,10 @@ fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
     );
     assert!(!stderr.contains("unacknowledged write"), "{stderr}");
     assert!(
+        stderr.contains(&format!("{} ended in a cut line", store.display())),
+        "the segment is named: {stderr}"
+    );
+    assert!(
         listener.wait_for_stderr("ready: 2 deliveries read from 1 of the 1 segments"),
         "{}",
         listener.stderr()
