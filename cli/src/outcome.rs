@@ -95,7 +95,8 @@ impl Exit {
             Exit::Incomplete => {
                 "the batch stopped early: its input could not be read to the end, or the journal \
                  or stdout could not be written; the calls in flight were finished (and, with a \
-                 journal, recorded)"
+                 journal, recorded). events listen: its store became unusable (a failed write \
+                 could not be undone); every acknowledged delivery is on disk, restart it"
             }
             Exit::Unknown => {
                 "an outcome is unknown: the meeting may have ended (run again with the same \
