@@ -18,6 +18,7 @@
 mod batch_rss;
 mod cpu;
 mod raw;
+mod raw_client;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ use anyhow::{Context as _, Result, bail};
 use tencent_meeting::{Client, Credentials, DismissMeeting, Error, Instance, Operator};
 use tencent_meeting_sim::{MeetingSpec, RateLimits, Simulator};
 
-use raw::{RawClient, RawOutcome};
+use raw_client::{RawClient, RawOutcome};
 
 /// The creator of every meeting and the operator of every dismiss.
 const OPERATOR: &str = "alice";
@@ -300,7 +301,7 @@ fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
             &creds.secret_key,
         )?)
         .build()?;
-    let raw = Arc::new(RawClient::new(sim.base_url(), &creds)?);
+    let raw = Arc::new(raw::raw_client(sim.base_url(), &creds)?);
     let clients = Clients {
         runtime: &client_runtime,
         wrapper: &wrapper,
@@ -597,7 +598,7 @@ impl Clients<'_> {
                                 },
                                 Err(e) => Outcome::Failed(error_kind(&e)),
                             },
-                            Side::Raw => match raw.dismiss(id).await {
+                            Side::Raw => match raw.dismiss(id, OPERATOR).await {
                                 RawOutcome::Ok => Outcome::Ok { attempts: 1 },
                                 RawOutcome::Status(status, code) => Outcome::Failed(match code {
                                     Some(code) => format!("api {code}"),

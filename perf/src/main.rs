@@ -10,7 +10,8 @@
 //! - `dismiss`: `DismissMeeting::send`, the whole call, against a loopback server that answers
 //!   200 with an empty body (`answerer.rs`): validation, the attempt, signing, reqwest and hyper
 //!   on one keep-alive connection, the answer's check;
-//! - `raw`: the same dismiss by hand on `reqwest` (`raw.rs`, the load test's baseline), so that
+//! - `raw`: the same dismiss by hand on `reqwest` (the load test's baseline client itself,
+//!   `loadtest/src/raw_client.rs`, included below), so that
 //!   the wrapper's cost over a raw call is a count, not a noisy ratio of two timings;
 //! - `event`: `Webhook::verify_and_parse` of one sealed AES-mode `meeting.end` (headers,
 //!   signature, base64, AES-256-CBC, typed event), as the webhook bench measures it.
@@ -20,7 +21,11 @@
 //! included, is all on the counted thread; the server's threads are not counted.
 
 mod answerer;
-mod raw;
+// The load test's raw baseline, compiled here from the same file, so that the guard's
+// raw/wrapper and the load test's measure the same raw code (the load test's crate itself would
+// bring the simulator and a TLS stack into the guard's build).
+#[path = "../../loadtest/src/raw_client.rs"]
+mod raw_client;
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -30,7 +35,7 @@ use tencent_meeting::webhook::Webhook;
 use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
 use tencent_meeting::{Client, Credentials, Instance, Operator};
 
-use raw::RawClient;
+use raw_client::{RawClient, RawOutcome};
 
 /// Untimed runs before the measured ones.
 const WARM_UP: u32 = 20;
@@ -203,7 +208,13 @@ impl Side<'_> {
                 black_box(dismissed);
                 Ok(())
             }
-            None => self.raw.dismiss(black_box(MEETING_ID), USERID).await,
+            None => match self.raw.dismiss(black_box(MEETING_ID), USERID).await {
+                RawOutcome::Ok => Ok(()),
+                RawOutcome::Status(status, code) => Err(format!(
+                    "the raw dismiss was answered {status} (API error code {code:?})"
+                )),
+                RawOutcome::Transport(e) => Err(format!("the raw dismiss: {e}")),
+            },
         }
     }
 }
