@@ -15,7 +15,7 @@ use crate::before_send::BeforeSend;
 use crate::client::Client;
 use crate::error::{ApiError, BeforeSendError, Error, OutcomeUnknown, TransportError};
 use crate::rate_limit::RateLimiter;
-use crate::response::{Answer, Failure, GeneratedError, map_error};
+use crate::response::{Answer, Failure, GeneratedError, empty_success, map_error};
 use crate::transport::run_attempt;
 
 /// The success answer of an attempt: its HTTP status and trace id.
@@ -142,16 +142,21 @@ impl Client {
                 let (result, record) = run_attempt(budget.attempt(), send()).await;
                 let result = match result {
                     Ok(value) => value.check(&record),
-                    // Boxed: it is about 1 KB and only failures need it.
-                    Err(e) => match Box::pin(map_error::<T>(e, &record)).await {
-                        Failure::Empty(value) => Ok(value),
-                        // Only dry-run hooks stop a request, and they are not used here.
-                        Failure::DryRunStop => Err(TransportError::new(
-                            "the request was stopped before it was sent",
-                            false,
-                        )
-                        .into()),
-                        Failure::Error(e) => Err(e),
+                    // The documented empty success body, which the generated client fails to
+                    // decode as JSON, is answered without the boxed mapping.
+                    Err(e) => match empty_success::<T>(&e, &record) {
+                        Some(value) => Ok(value),
+                        // Boxed: it is about 1 KB and only failures need it.
+                        None => match Box::pin(map_error::<T>(e, &record)).await {
+                            Failure::Empty(value) => Ok(value),
+                            // Only dry-run hooks stop a request, and they are not used here.
+                            Failure::DryRunStop => Err(TransportError::new(
+                                "the request was stopped before it was sent",
+                                false,
+                            )
+                            .into()),
+                            Failure::Error(e) => Err(e),
+                        },
                     },
                 };
                 let mut log = AttemptLog {
