@@ -7,8 +7,15 @@
 //!
 //! # Features
 //!
-//! - `httpmock`: [`mock::MockServerExt`], a typed [httpmock](https://docs.rs/httpmock) mock for
-//!   each operation of the spec, for tests of code that calls the service.
+// `mock` is built only with `httpmock`: a build without it names the trait without a link.
+#![cfg_attr(
+    feature = "httpmock",
+    doc = "- `httpmock`: [`mock::MockServerExt`], a typed [httpmock](https://docs.rs/httpmock) mock for each operation of the spec, for tests of code that calls the service."
+)]
+#![cfg_attr(
+    not(feature = "httpmock"),
+    doc = "- `httpmock`: `mock::MockServerExt`, a typed [httpmock](https://docs.rs/httpmock) mock for each operation of the spec, for tests of code that calls the service."
+)]
 //!
 //! The crate enables no TLS stack of `reqwest`: the application chooses one (the
 //! `tencent-meeting` crate does, through its `rustls` and `native-tls` features).

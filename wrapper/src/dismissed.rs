@@ -42,7 +42,15 @@ pub enum Evidence {
 /// The verified `meeting.end` event that confirmed a dismiss: evidence, independent of the
 /// dismiss call, that the meeting ended — this dismiss's end, by the rules of
 /// `webhook::ConfirmationRules` (its end type, not before the request left, its sub-meeting).
-/// See [`Dismissed::confirmed_by`] (feature `webhook`).
+// `confirmed_by` exists only with `webhook`: a build without it names it without a link.
+#[cfg_attr(
+    feature = "webhook",
+    doc = "See [`Dismissed::confirmed_by`] (feature `webhook`)."
+)]
+#[cfg_attr(
+    not(feature = "webhook"),
+    doc = "See `Dismissed::confirmed_by` (feature `webhook`)."
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventConfirmation {
     trace_id: Option<String>,
@@ -172,7 +180,15 @@ impl Dismissed {
         self.sub_meeting_id.as_deref()
     }
 
-    /// The `meeting.end` event that confirmed the end, once [`Self::confirmed_by`] was given one.
+    // `confirmed_by` exists only with `webhook`: a build without it names it without a link.
+    #[cfg_attr(
+        feature = "webhook",
+        doc = "The `meeting.end` event that confirmed the end, once [`Self::confirmed_by`] was given one."
+    )]
+    #[cfg_attr(
+        not(feature = "webhook"),
+        doc = "The `meeting.end` event that confirmed the end, once `confirmed_by` (feature `webhook`) was given one."
+    )]
     pub fn event(&self) -> Option<&EventConfirmation> {
         self.event.as_ref()
     }

@@ -88,6 +88,17 @@ pub mod docs {
     /// Testing code that uses this crate: test doubles, the simulator, typed mocks, and when to
     /// use which.
     #[doc = include_str!("docs/testing.md")]
+    // The double is built only with `test-util`; without it, the link goes to the published
+    // documentation (docs.rs builds every feature).
+    #[doc = ""]
+    #[cfg_attr(
+        feature = "test-util",
+        doc = "[fake-dismisser]: crate::testing::FakeDismisser"
+    )]
+    #[cfg_attr(
+        not(feature = "test-util"),
+        doc = "[fake-dismisser]: <https://docs.rs/tencent-meeting/latest/tencent_meeting/testing/struct.FakeDismisser.html>"
+    )]
     pub mod testing {}
 }
 #[cfg(feature = "webhook")]

@@ -146,7 +146,14 @@ impl<D: Dismisser> DismissMeeting<D> {
     /// ends with [`Error::BeforeSend`]. For recording durably that the request is about to
     /// leave (a journal's "sending" line): a crash before the hook leaves nothing to doubt, and
     /// a crash after it leaves exactly the dismiss it recorded in doubt. A call refused before
-    /// sending never runs it; a test double ([`crate::testing::FakeDismisser`]) does not either.
+    /// sending never runs it; a test double
+    // The double exists only with `test-util`: a build without it names it without a link.
+    #[cfg_attr(feature = "test-util", doc = "([`crate::testing::FakeDismisser`])")]
+    #[cfg_attr(
+        not(feature = "test-util"),
+        doc = "(`testing::FakeDismisser`, feature `test-util`)"
+    )]
+    /// does not either.
     pub fn before_send<F, Fut, E>(mut self, hook: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,

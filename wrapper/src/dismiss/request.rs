@@ -37,7 +37,15 @@ pub struct DismissRequest {
 }
 
 /// A dismiss validated, with the kind's rules applied: exactly what goes out. Test doubles see
-/// it (see [`crate::testing::FakeDismisser`]).
+// The double exists only with `test-util`: a build without it names it without a link.
+#[cfg_attr(
+    feature = "test-util",
+    doc = "it (see [`crate::testing::FakeDismisser`])."
+)]
+#[cfg_attr(
+    not(feature = "test-util"),
+    doc = "it (see `testing::FakeDismisser`, feature `test-util`)."
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedDismiss {
     pub(crate) call: Call,

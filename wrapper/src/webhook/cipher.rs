@@ -7,15 +7,15 @@
 //!   43-character key usually has them; the signature page's example data has no `=`);
 //! - PKCS#7 padding of 1 to 32 bytes is removed, every pad byte checked: the page does not say
 //!   whether the block is 16 (AES, what known receivers expect) or 32 (WeCom's choice), and
-//!   both are accepted. [`encrypt`] pads to 16.
+//!   both are accepted. The platform's side (`encrypt`, feature `service-side`) pads to 16.
 //!
 //! ```
-//! use tencent_meeting::webhook::cipher::{decrypt, encrypt, AesKey};
+//! use tencent_meeting::webhook::cipher::{decrypt, AesKey};
 //!
 //! let key = AesKey::from_encoding_aes_key("abcdefghijklmnopqrstuvwxyzABCDEFG1234567890")?;
-//! let data = encrypt(&key, b"cfBAepfJBd0Kh8oO");
-//! assert_eq!(data, "zDfLuEaKhr+RXkTOT7gtV4MWk5JSqIuTjF28/qanE3c=");
-//! assert_eq!(decrypt(&key, &data)?, b"cfBAepfJBd0Kh8oO");
+//! // A URL check's `check_str` as the platform encrypts it (the vectors' `check_str_decoded`).
+//! let data = "zDfLuEaKhr+RXkTOT7gtV4MWk5JSqIuTjF28/qanE3c=";
+//! assert_eq!(decrypt(&key, data)?, b"cfBAepfJBd0Kh8oO");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -28,7 +28,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockDecryptMut as _, KeyIvInit as _};
 
-/// The AES block size, and the padding [`encrypt`] uses.
+/// The AES block size, and the padding the platform uses (`encrypt`, feature `service-side`).
 pub const BLOCK: usize = 16;
 /// The largest PKCS#7 pad accepted on decryption (a 32-byte block, as WeCom pads).
 pub const MAX_PAD: usize = 32;
@@ -153,7 +153,8 @@ pub fn encrypt(key: &AesKey, plaintext: &[u8]) -> String {
     base64_encode(&encryptor.encrypt_padded_vec_mut::<Pkcs7>(plaintext))
 }
 
-/// The inverse of [`encrypt`], lenient as the module says.
+/// The inverse of `encrypt` (the platform's side, feature `service-side`), lenient as the module
+/// says.
 pub fn decrypt(key: &AesKey, data: &str) -> Result<Vec<u8>, DecryptError> {
     let mut buffer = base64_decode(data)?;
     if buffer.is_empty() || buffer.len() % BLOCK != 0 {

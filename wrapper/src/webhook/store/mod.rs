@@ -3,10 +3,10 @@
 //! ([`MemoryEventStore`]) for tests and examples.
 //!
 //! tower-sessions style: this crate defines the trait; each backend sits beside it — memory
-//! here, an append-only file in `tencent-meeting-filestore`, PostgreSQL in
-//! `tencent-meeting-postgres` (for several replicas: they share a database, not files). The axum
-//! [`Receiver`](super::axum::Receiver) takes any store with `Receiver::storing` (feature
-//! `webhook-axum`) and answers 200 only once the store said the delivery is kept.
+//! here, an append-only file in the CLI (`tencent-meeting events listen --store PATH`), PostgreSQL
+//! in `tencent-meeting-postgres` (for several replicas: they share a database, not files). The
+//! axum `Receiver` (`webhook::axum`, feature `webhook-axum`) takes any store with
+//! `Receiver::storing` and answers 200 only once the store said the delivery is kept.
 //!
 //! ```
 //! # async fn run() {
