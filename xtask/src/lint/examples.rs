@@ -275,6 +275,13 @@ impl<'a> Checker<'_, 'a> {
         } else {
             convert(self.ctx, source, &mut names, 0)
         };
+        // The components a schema reaches follow from its references alone, so the schema
+        // without them identifies the validator: serialising every `$defs` too cost a quarter
+        // of the lint of GitHub's 3.7 MB spec (BENCHMARKS.md, issue 21).
+        let key = root.to_string();
+        if let Some(v) = self.by_schema.get(&key) {
+            return Rc::clone(v);
+        }
         // Bring in every component the schema reaches, directly or not.
         let mut defs = Map::new();
         let mut queue = names;
@@ -289,10 +296,6 @@ impl<'a> Checker<'_, 'a> {
         }
         if let Value::Object(obj) = &mut root {
             obj.insert("$defs".into(), Value::Object(defs));
-        }
-        let key = root.to_string();
-        if let Some(v) = self.by_schema.get(&key) {
-            return Rc::clone(v);
         }
         let validator = jsonschema::options()
             .with_draft(Draft::Draft202012)

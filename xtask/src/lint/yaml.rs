@@ -13,7 +13,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 /// Deeper nesting than this is refused: the rules recurse over the tree.
 const MAX_DEPTH: usize = 256;
 /// More nodes than this (after alias expansion) is refused: guards against "billion laughs".
-const MAX_NODES: usize = 2_000_000;
+pub const MAX_NODES: usize = 2_000_000;
 
 /// A 1-based line and column in the source.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -515,7 +515,7 @@ fn complex_key(pos: Pos) -> ParseError {
 }
 
 /// Resolves a scalar by the YAML 1.2 core schema (what serde_yaml 0.9 does too).
-fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Kind {
+pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Kind {
     if let Some(tag) = tag {
         // `!!str 1` is the string "1"; other standard tags resolve as plain scalars would.
         if tag.suffix == "str" || tag.suffix.ends_with(":str") {
