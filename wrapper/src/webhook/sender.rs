@@ -186,6 +186,32 @@ impl MeetingEndNotice {
         }
     }
 
+    /// One complete `meeting.end`: a recurring meeting's sub-meeting ended by its creator, with
+    /// every field this type carries set (546 bytes of JSON). The one fixed input of the
+    /// event benchmarks (criterion's `webhook` bench, the perf guard's event path), so that
+    /// their times and instruction counts describe the same delivery.
+    pub fn sample() -> Self {
+        let creator = "tester00006ba5bab339858c13c930cca95684";
+        Self {
+            meeting_code: Some("530812452".into()),
+            subject: Some("Weekly sync of the platform team".into()),
+            meeting_type: Some(1),
+            create_mode: Some(0),
+            create_from: Some(6),
+            sub_meeting_id: Some("1700000000".into()),
+            start_time: Some(1_700_000_000),
+            end_time: Some(1_700_003_600),
+            creator_userid: Some(creator.into()),
+            operator_userid: Some(creator.into()),
+            operator_instance_id: Some("1".into()),
+            ..Self::new(
+                "e7aa65dd-f7e6-4b62-912c-2035173b34a9",
+                "13339451618278424869",
+                1_700_000_000_000,
+            )
+        }
+    }
+
     /// The event's JSON, as the plaintext of a delivery.
     pub fn to_json(&self) -> Vec<u8> {
         // Through the generated builders, not struct literals: a property the spec adds as
@@ -285,5 +311,33 @@ mod tests {
             // Fields left unset are omitted, not sent as null.
             assert!(end.raw()["meeting_info"].get("subject").is_none());
         }
+    }
+
+    #[test]
+    fn the_sample_carries_every_field_and_parses_back() {
+        let webhook = Webhook::new(TOKEN, Some(KEY)).expect("valid");
+        let sealed = webhook.seal_event(&MeetingEndNotice::sample().to_json(), "1", "2");
+        let events = webhook
+            .verify_and_parse(&sealed.header_map(), &sealed.body)
+            .expect("verifies");
+        let [Event::MeetingEnd(end)] = &events[..] else {
+            panic!("{events:?}")
+        };
+        let meeting = end.meeting();
+        assert_eq!(end.trace_id(), Some("e7aa65dd-f7e6-4b62-912c-2035173b34a9"));
+        assert_eq!(meeting.meeting_id(), "13339451618278424869");
+        assert_eq!(meeting.meeting_code(), Some("530812452"));
+        assert_eq!(meeting.subject(), Some("Weekly sync of the platform team"));
+        assert_eq!(meeting.sub_meeting_id(), Some("1700000000"));
+        assert_eq!(meeting.create_from(), Some(6));
+        assert_eq!(
+            (meeting.start_time(), meeting.end_time()),
+            (Some(1_700_000_000), Some(1_700_003_600))
+        );
+        assert_eq!(
+            meeting.creator().and_then(|c| c.userid()),
+            end.operator().and_then(|o| o.userid())
+        );
+        assert_eq!(end.operator().and_then(|o| o.instance_id()), Some("1"));
     }
 }
