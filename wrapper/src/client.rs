@@ -63,6 +63,9 @@ pub(crate) struct ClientInner {
     /// the quota (190310) waits for the next of.
     pub rate_limit_window: Duration,
     pub timeout: Duration,
+    /// The timeout the reqwest client applies to every request by itself: `timeout` when this
+    /// crate built that client, none known for one the caller gave (`http_client`).
+    pub http_timeout: Option<Duration>,
     pub deadline: Option<Duration>,
 }
 
@@ -278,9 +281,13 @@ impl ClientBuilder {
             )
             .into());
         }
+        let http_timeout = self.http_client.is_none().then_some(self.timeout);
         let http = match self.http_client {
             Some(http) => http,
             None => reqwest::Client::builder()
+                // Every request's total timeout (a call's own or a deadline's shorter one is set
+                // on the request instead, see `AttemptSettings::timeout_on_request`).
+                .timeout(self.timeout)
                 .connect_timeout(self.connect_timeout)
                 .user_agent(self.user_agent)
                 // The service documents its header names as case-sensitive: send them
@@ -307,6 +314,7 @@ impl ClientBuilder {
                 }),
                 rate_limit_window: self.rate_limit_window,
                 timeout: self.timeout,
+                http_timeout,
                 deadline: self.deadline,
             }),
         })

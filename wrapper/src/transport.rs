@@ -45,6 +45,8 @@ pub(crate) struct AttemptRecord {
 #[derive(Debug, Default)]
 struct Attempt {
     dry_run: bool,
+    /// See [`AttemptSettings::timeout_on_request`].
+    timeout_on_request: bool,
     record: AttemptRecord,
 }
 
@@ -54,6 +56,11 @@ pub(crate) struct AttemptSettings {
     pub dry_run: bool,
     pub timeout: Option<Duration>,
     pub bounded_by_deadline: Option<Duration>,
+    /// Whether the hooks put `timeout` on the request. Not when the reqwest client applies the
+    /// same timeout to every request by itself (it is the client's own and was built with it):
+    /// reqwest then arms the same total timeout, and setting it per request would allocate the
+    /// request's extension map and a boxed value on every attempt.
+    pub timeout_on_request: bool,
 }
 
 tokio::task_local! {
@@ -92,6 +99,7 @@ impl<F: Future> Future for AttemptFuture<F> {
 pub(crate) fn run_attempt<F: Future>(settings: AttemptSettings, call: F) -> AttemptFuture<F> {
     let attempt = RefCell::new(Attempt {
         dry_run: settings.dry_run,
+        timeout_on_request: settings.timeout_on_request,
         record: AttemptRecord {
             timeout: settings.timeout,
             bounded_by_deadline: settings.bounded_by_deadline,
@@ -124,7 +132,9 @@ impl RequestHooks for Stamper {
         let stop = ATTEMPT.try_with(|attempt| {
             let mut attempt = attempt.borrow_mut();
             attempt.record.nonce = nonce;
-            if let Some(timeout) = attempt.record.timeout {
+            if attempt.timeout_on_request
+                && let Some(timeout) = attempt.record.timeout
+            {
                 *request.timeout_mut() = Some(timeout);
             }
             if attempt.dry_run {

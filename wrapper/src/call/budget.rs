@@ -21,6 +21,8 @@ pub(crate) struct Overrides {
 pub(crate) struct Budget {
     pub retry: RetryPolicy,
     timeout: Duration,
+    /// The timeout the reqwest client applies to every request by itself, if known.
+    http_timeout: Option<Duration>,
     deadline: Option<(Instant, Duration)>,
     started: Instant,
 }
@@ -29,12 +31,20 @@ impl Budget {
     /// The client's settings with the call's overrides, starting now.
     pub fn start(client: &Client, overrides: Overrides) -> Result<Self, ValidationError> {
         let inner = &client.inner;
-        Self::starting_at(
+        let budget = Self::starting_at(
             Instant::now(),
             overrides.timeout.unwrap_or(inner.timeout),
             overrides.retry.unwrap_or(inner.retry),
             overrides.deadline.or(inner.deadline),
-        )
+        )?;
+        Ok(budget.with_http_timeout(inner.http_timeout))
+    }
+
+    /// Says which timeout the reqwest client already applies to every request (see
+    /// [`AttemptSettings::timeout_on_request`]).
+    fn with_http_timeout(mut self, http_timeout: Option<Duration>) -> Self {
+        self.http_timeout = http_timeout;
+        self
     }
 
     /// The settings as resolved, with the deadline counted from `started`.
@@ -56,6 +66,7 @@ impl Budget {
         Ok(Self {
             retry,
             timeout,
+            http_timeout: None,
             deadline: deadline.map(|d| (started + d, d)),
             started,
         })
@@ -77,18 +88,18 @@ impl Budget {
     }
 
     fn attempt_at(&self, now: Instant) -> AttemptSettings {
-        match (self.remaining_at(now), self.deadline) {
-            (Some(left), Some((_, length))) if left < self.timeout => AttemptSettings {
-                dry_run: false,
-                // Never zero: a zero timeout would fail before the request is even built.
-                timeout: Some(left.max(Duration::from_millis(1))),
-                bounded_by_deadline: Some(length),
-            },
-            _ => AttemptSettings {
-                dry_run: false,
-                timeout: Some(self.timeout),
-                bounded_by_deadline: None,
-            },
+        let (timeout, bounded_by_deadline) = match (self.remaining_at(now), self.deadline) {
+            // Never zero: a zero timeout would fail before the request is even built.
+            (Some(left), Some((_, length))) if left < self.timeout => {
+                (left.max(Duration::from_millis(1)), Some(length))
+            }
+            _ => (self.timeout, None),
+        };
+        AttemptSettings {
+            dry_run: false,
+            timeout: Some(timeout),
+            bounded_by_deadline,
+            timeout_on_request: self.http_timeout != Some(timeout),
         }
     }
 
@@ -139,10 +150,35 @@ mod tests {
         // Past the deadline the attempt still gets a timeout that can fire, not zero.
         let past = budget.attempt_at(start + 6 * SECOND);
         assert_eq!(past.timeout, Some(Duration::from_millis(1)));
+        assert!(early.timeout_on_request && late.timeout_on_request && past.timeout_on_request);
         assert_eq!(
             budget.remaining_at(start + 6 * SECOND),
             Some(Duration::ZERO)
         );
+    }
+
+    #[test]
+    fn the_timeout_goes_on_the_request_unless_the_http_client_applies_the_same_one() {
+        let start = Instant::now();
+        let budget =
+            Budget::starting_at(start, 2 * SECOND, RetryPolicy::default(), Some(5 * SECOND))
+                .expect("valid")
+                .with_http_timeout(Some(2 * SECOND));
+        let early = budget.attempt_at(start + SECOND);
+        assert_eq!(early.timeout, Some(2 * SECOND));
+        assert!(
+            !early.timeout_on_request,
+            "the reqwest client applies 2 s itself"
+        );
+        // Nearer the deadline the attempt's timeout is shorter than the client's: on the request.
+        let late = budget.attempt_at(start + 4 * SECOND);
+        assert_eq!(late.timeout, Some(SECOND));
+        assert!(late.timeout_on_request);
+        // A call's own timeout differs from the client's: on the request.
+        let own = Budget::starting_at(start, 3 * SECOND, RetryPolicy::default(), None)
+            .expect("valid")
+            .with_http_timeout(Some(2 * SECOND));
+        assert!(own.attempt_at(start).timeout_on_request);
     }
 
     #[test]
