@@ -89,7 +89,8 @@ pub(crate) async fn dismiss(client: &Client, request: DismissRequest) -> Result<
         } => return Err(final_error(error, attempts, outcome_unknown, &budget)),
     };
     let dismissed = Dismissed::new(
-        planned.meeting_id().to_string(),
+        // The checked ID itself, not a copy: the plan is not needed any more.
+        String::from(planned.call.meeting_id),
         planned.kind,
         planned.retrieve_code,
         planned.retrieve_code_overridden,
