@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use jsonschema::{Draft, Validator};
+use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Map, Value, json};
 
 use super::formats::integer_range;
@@ -31,7 +31,7 @@ const MAX_INLINE_DEPTH: usize = 32;
 pub fn check(ctx: &Ctx, out: &mut Findings) {
     let mut checker = Checker {
         ctx,
-        converted: HashMap::new(),
+        components: None,
         by_pointer: HashMap::new(),
         by_schema: HashMap::new(),
     };
@@ -134,8 +134,9 @@ impl Use {
 /// Converts schemas and compiles validators, each once per document.
 struct Checker<'c, 'a> {
     ctx: &'c Ctx<'a>,
-    /// Converted component schemas by name, with the component names they refer to.
-    converted: HashMap<String, (Value, Vec<String>)>,
+    /// Every component schema, converted, under `$defs` of one resource of a registry that
+    /// every validator shares (built at the first compilation; `None` inside if it cannot be).
+    components: Option<Option<Registry<'static>>>,
     /// Compiled validators by schema pointer and whether `enum` was left out (`None` when the
     /// schema cannot be compiled).
     by_pointer: HashMap<(String, bool), Rc<Option<Validator>>>,
@@ -265,69 +266,67 @@ impl<'a> Checker<'_, 'a> {
         let Some(source) = self.ctx.json.pointer(ptr) else {
             return Rc::new(None);
         };
-        let mut names = Vec::new();
-        let mut root = if without_enum {
+        let root = if without_enum {
             let mut source = source.clone();
             if let Some(obj) = source.as_object_mut() {
                 obj.remove("enum");
             }
-            convert(self.ctx, &source, &mut names, 0)
+            convert(self.ctx, &source, COMPONENTS_URI, 0)
         } else {
-            convert(self.ctx, source, &mut names, 0)
+            convert(self.ctx, source, COMPONENTS_URI, 0)
         };
-        // The components a schema reaches follow from its references alone, so the schema
-        // without them identifies the validator: serialising every `$defs` too cost a quarter
-        // of the lint of GitHub's 3.7 MB spec (BENCHMARKS.md, issue 21).
         let key = root.to_string();
         if let Some(v) = self.by_schema.get(&key) {
             return Rc::clone(v);
         }
-        // Bring in every component the schema reaches, directly or not.
-        let mut defs = Map::new();
-        let mut queue = names;
-        let mut done = HashSet::new();
-        while let Some(name) = queue.pop() {
-            if !done.insert(name.clone()) {
-                continue;
-            }
-            let (schema, deps) = self.component(&name);
-            defs.insert(name.clone(), schema);
-            queue.extend(deps);
-        }
-        if let Value::Object(obj) = &mut root {
-            obj.insert("$defs".into(), Value::Object(defs));
-        }
+        let ctx = self.ctx;
+        let Some(components) = self
+            .components
+            .get_or_insert_with(|| components_registry(ctx))
+        else {
+            return Rc::new(None);
+        };
+        // The components live in the shared registry, not in each schema's `$defs`: jsonschema
+        // checks a schema against the meta-schema and indexes it at every build, and with every
+        // component the schema reached inline, that was most of the cost of the example rules
+        // on GitHub's 3.7 MB spec (BENCHMARKS.md, issue 21).
         let validator = jsonschema::options()
             .with_draft(Draft::Draft202012)
             .should_validate_formats(true)
+            .with_registry(components)
             .build(&root)
             .ok();
         let validator = Rc::new(validator);
         self.by_schema.insert(key, Rc::clone(&validator));
         validator
     }
-
-    /// The converted component schema `name`, and the components it refers to.
-    fn component(&mut self, name: &str) -> (Value, Vec<String>) {
-        if let Some(done) = self.converted.get(name) {
-            return done.clone();
-        }
-        let ptr = join("/components/schemas", name);
-        let mut deps = Vec::new();
-        let schema = match self.ctx.json.pointer(&ptr) {
-            Some(source) => convert(self.ctx, source, &mut deps, 0),
-            None => json!({}),
-        };
-        self.converted
-            .insert(name.to_string(), (schema.clone(), deps.clone()));
-        (schema, deps)
-    }
 }
 
-/// A `$ref` to `#/$defs/<name>` (components keep their names there), escaped as a JSON
+/// Where the converted component schemas are, in the validators' registry.
+const COMPONENTS_URI: &str = "urn:xtask-lint:components";
+
+/// A registry holding every component schema, converted, as `$defs` of [`COMPONENTS_URI`].
+fn components_registry(ctx: &Ctx) -> Option<Registry<'static>> {
+    let defs: Map<String, Value> = ctx
+        .json
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, schema)| (name.clone(), convert(ctx, schema, "", 0)))
+        .collect();
+    Registry::new()
+        .draft(Draft::Draft202012)
+        .add(COMPONENTS_URI, json!({ "$defs": defs }))
+        .ok()?
+        .prepare()
+        .ok()
+}
+
+/// A `$ref` to `<base>#/$defs/<name>` (components keep their names there), escaped as a JSON
 /// pointer inside a URI fragment.
-fn def_ref(name: &str) -> String {
-    let mut out = String::from("#/$defs/");
+fn def_ref(base: &str, name: &str) -> String {
+    let mut out = format!("{base}#/$defs/");
     for b in name.replace('~', "~0").replace('/', "~1").bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
@@ -338,9 +337,9 @@ fn def_ref(name: &str) -> String {
     out
 }
 
-/// Converts one OAS 3.0 schema to JSON Schema 2020-12; component names it refers to are pushed
-/// to `names`.
-fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> Value {
+/// Converts one OAS 3.0 schema to JSON Schema 2020-12; a reference to a component becomes one
+/// to its `$defs` entry in the document at `base` (`""`: the one the schema is in).
+fn convert(ctx: &Ctx, schema: &Value, base: &str, depth: usize) -> Value {
     let Some(obj) = schema.as_object() else {
         // Not a schema object (an `oas3-schema` finding): accept anything.
         return json!({});
@@ -356,12 +355,11 @@ fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> 
                     && c == "components"
                     && s == "schemas"
                 {
-                    names.push(name.clone());
-                    json!({ "$ref": def_ref(name) })
+                    json!({ "$ref": def_ref(base, name) })
                 } else if depth < MAX_INLINE_DEPTH
                     && let Some(target) = ctx.json.pointer(&ptr)
                 {
-                    convert(ctx, target, names, depth + 1)
+                    convert(ctx, target, base, depth + 1)
                 } else {
                     json!({})
                 }
@@ -452,7 +450,7 @@ fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> 
     if let Some(properties) = properties {
         let converted: Map<String, Value> = properties
             .iter()
-            .map(|(k, v)| (k.clone(), convert(ctx, v, names, depth)))
+            .map(|(k, v)| (k.clone(), convert(ctx, v, base, depth)))
             .collect();
         out.insert("properties".into(), Value::Object(converted));
     }
@@ -481,21 +479,21 @@ fn convert(ctx: &Ctx, schema: &Value, names: &mut Vec<String>, depth: usize) -> 
         Some(sub @ Value::Object(_)) => {
             out.insert(
                 "additionalProperties".into(),
-                convert(ctx, sub, names, depth),
+                convert(ctx, sub, base, depth),
             );
         }
         _ => {}
     }
     for key in ["items", "not"] {
         if let Some(sub @ Value::Object(_)) = obj.get(key) {
-            out.insert(key.into(), convert(ctx, sub, names, depth));
+            out.insert(key.into(), convert(ctx, sub, base, depth));
         }
     }
     for key in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(members)) = obj.get(key) {
             let converted = members
                 .iter()
-                .map(|m| convert(ctx, m, names, depth))
+                .map(|m| convert(ctx, m, base, depth))
                 .collect();
             out.insert(key.into(), Value::Array(converted));
         }
@@ -612,7 +610,8 @@ mod tests {
 
     #[test]
     fn def_refs_are_escaped() {
-        assert_eq!(def_ref("Pet"), "#/$defs/Pet");
-        assert_eq!(def_ref("a/b c"), "#/$defs/a~1b%20c");
+        assert_eq!(def_ref("", "Pet"), "#/$defs/Pet");
+        assert_eq!(def_ref("", "a/b c"), "#/$defs/a~1b%20c");
+        assert_eq!(def_ref("urn:x", "Pet"), "urn:x#/$defs/Pet");
     }
 }

@@ -29,7 +29,7 @@ mod structure;
 mod walk;
 mod yaml;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -189,6 +189,11 @@ pub struct Ctx<'a> {
     pub index: Index<'a>,
     /// The directory of the spec, to check relative file references.
     pub base_dir: Option<&'a Path>,
+    /// Local references already looked up, by their fragment as written: the rules resolve
+    /// the same few thousand references again and again, and a look-up scans the mappings on
+    /// the way (GitHub's spec has 900 component schemas).
+    /// Filled once from the walk's `$ref`s, before the rules run.
+    pub resolved: HashMap<&'a str, (String, &'a Node)>,
 }
 
 /// Where a `$ref` leads.
@@ -219,7 +224,11 @@ impl<'a> Ctx<'a> {
                 _ => Target::External,
             };
         }
-        let pointer = percent_decode(fragment.unwrap_or(""));
+        let fragment = fragment.unwrap_or("");
+        if let Some((pointer, node)) = self.resolved.get(fragment) {
+            return Target::Local(pointer.clone(), node);
+        }
+        let pointer = percent_decode(fragment);
         if !pointer.is_empty() && !pointer.starts_with('/') {
             return Target::Unresolved("the fragment is not a JSON pointer".to_string());
         }
@@ -227,6 +236,20 @@ impl<'a> Ctx<'a> {
             Some(node) => Target::Local(pointer, node),
             None => Target::Unresolved(format!("nothing at `{pointer}`")),
         }
+    }
+
+    /// Where each local `$ref` the walk met leads, by its fragment.
+    fn local_references(&self) -> HashMap<&'a str, (String, &'a Node)> {
+        let mut resolved = HashMap::new();
+        for r in &self.index.refs {
+            if let Some(fragment) = r.target.strip_prefix('#')
+                && !resolved.contains_key(fragment)
+                && let Target::Local(pointer, node) = self.resolve(r.target)
+            {
+                resolved.insert(fragment, (pointer, node));
+            }
+        }
+        resolved
     }
 
     /// Follows local `$ref`s from `node` (at `ptr`) to a node that is not a reference. `None`
@@ -298,12 +321,14 @@ pub fn lint_source_with(
         None => yaml::parse(src)?,
     };
     let json = doc.root.to_json();
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         root: &doc.root,
         json: &json,
         index: Index::build(&doc.root),
         base_dir,
+        resolved: HashMap::new(),
     };
+    ctx.resolved = ctx.local_references();
     let mut out = Findings::default();
     for pointer in &doc.duplicate_keys {
         out.add(

@@ -4,6 +4,7 @@
 //! tree from `yaml-rust2`'s event parser. The tree is deliberately JSON-shaped (string keys,
 //! JSON scalars) because an OpenAPI document is a JSON document written in YAML.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Number, Value};
@@ -181,9 +182,9 @@ impl Node {
     pub fn pos_of(&self, pointer: &str) -> Pos {
         let mut node = self;
         let mut pos = self.pos;
-        for token in pointer_tokens(pointer) {
+        for token in tokens(pointer) {
             match &node.kind {
-                Kind::Map(entries) => match entries.iter().rev().find(|e| e.key == token) {
+                Kind::Map(entries) => match entries.iter().rev().find(|e| e.key == *token) {
                     Some(e) => {
                         pos = e.key_pos;
                         node = &e.value;
@@ -206,7 +207,7 @@ impl Node {
     /// The node at `pointer`, if it exists.
     pub fn at(&self, pointer: &str) -> Option<&Node> {
         let mut node = self;
-        for token in pointer_tokens(pointer) {
+        for token in tokens(pointer) {
             node = match &node.kind {
                 Kind::Map(_) => node.get(&token)?,
                 Kind::Seq(items) => items.get(token.parse::<usize>().ok()?)?,
@@ -239,10 +240,18 @@ pub fn join_index(pointer: &str, index: usize) -> String {
 
 /// Splits a JSON pointer into unescaped tokens (`""` is the root and has none).
 pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+    tokens(pointer).map(Cow::into_owned)
+}
+
+/// [`pointer_tokens`], borrowing the tokens that have no escape: the look-ups take most.
+fn tokens(pointer: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    pointer.split('/').skip(1).map(|t| {
+        if t.contains('~') {
+            Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
+        } else {
+            Cow::Borrowed(t)
+        }
+    })
 }
 
 /// Parses the first document of `src`.
