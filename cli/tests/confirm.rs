@@ -8,12 +8,10 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use common::receiver::{KEY, TOKEN, post};
 use common::{IDENTITY, Sim, json_lines, tempdir};
 use serde_json::Value;
 use tencent_meeting_sim::{Faults, WebhookSubscription};
-
-const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
-const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
 
 /// Starts `dismiss --from - --confirm-by-event` and returns it with the URL its receiver
 /// announced on stderr.
@@ -142,17 +140,8 @@ fn deliver(sim: &Sim, url: &str, token: &str, plaintext: &[u8]) -> u16 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
     let sealed = webhook.seal_event(plaintext, &now.to_string(), "58209741");
-    sim.block_on(async {
-        reqwest::Client::new()
-            .post(url)
-            .headers(sealed.header_map())
-            .header("content-type", "application/json")
-            .body(sealed.body.clone())
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
-    })
+    sim.block_on(post(&reqwest::Client::new(), url, &sealed))
+        .unwrap_or(0)
 }
 
 /// Starts a confirming run whose dismiss of `id` is committed and then answered `late`, and

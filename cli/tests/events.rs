@@ -1,160 +1,27 @@
 //! `tencent-meeting events listen` as a process: what it acknowledges survives `kill -9`,
 //! duplicates are dropped across restarts, and bad deliveries store and print nothing.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::receiver::{
+    KEY, Listener, Mode, TOKEN, meeting_end, post, post_body, runtime, store_path, trace_ids,
+};
 use tencent_meeting::webhook::Webhook;
-use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
+use tencent_meeting::webhook::sender::MeetingEndNotice;
 
-const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
-const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
-
-/// A running `events listen`, its URL, and its stdout lines as they come.
-struct Listener {
-    child: Child,
-    url: String,
-    banner: String,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Listener {
-    fn start(store: &Path) -> Self {
-        Self::start_with(store, &[])
-    }
-
-    fn start_with(store: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
-            .args([
-                "events",
-                "listen",
-                "--addr",
-                "127.0.0.1:0",
-                "--path",
-                "/hook",
-                "--store",
-            ])
-            .arg(store)
-            .args(extra)
-            .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
-            .env("TENCENT_MEETING_WEBHOOK_AES_KEY", KEY)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the listener starts");
-        let mut banner = String::new();
-        if let Some(stderr) = child.stderr.take() {
-            let mut stderr = BufReader::new(stderr);
-            let _ = stderr.read_line(&mut banner);
-            // Keep draining stderr so the process never blocks on it.
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        }
-        let url = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {banner:?}"))
-            .to_string();
-        let (tx, lines) = mpsc::channel();
-        if let Some(stdout) = child.stdout.take() {
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Self {
-            child,
-            url,
-            banner,
-            lines,
-        }
-    }
-
-    /// SIGKILL: no chance to flush or clean up.
-    fn kill_9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn next_line(&self) -> Option<String> {
-        self.lines.recv_timeout(Duration::from_secs(10)).ok()
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn webhook() -> Webhook {
-    Webhook::new(TOKEN, Some(KEY)).expect("valid")
-}
-
-fn delivery(i: usize) -> SealedDelivery {
-    let notice = MeetingEndNotice::new(
-        format!("trace-{i}"),
-        format!("{}", 1000 + i),
-        1_700_000_000_000,
-    );
-    webhook().seal_event(&notice.to_json(), "1700000000123", &i.to_string())
-}
-
-fn store_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("events-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("events.jsonl")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-async fn post(
-    http: &reqwest::Client,
-    url: &str,
-    sealed: &SealedDelivery,
-    body: Vec<u8>,
-) -> Option<u16> {
-    http.post(url)
-        .headers(sealed.header_map())
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
-}
-
-/// Trace ids in the store file.
-fn stored(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).expect("the store");
-    text.lines()
-        .map(|line| {
-            let record: serde_json::Value = serde_json::from_str(line).expect("whole lines only");
-            record["trace_id"].as_str().expect("a trace id").to_string()
-        })
-        .collect()
-}
+/// Every delivery here is in AES mode.
+const MODE: Mode = Mode::Aes;
 
 #[test]
 fn acknowledged_events_survive_kill_9_and_duplicates_are_dropped_after_restart() {
-    let store = store_dir("kill9");
+    let store = store_path("kill9");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     assert!(listener.banner.contains("AES mode"), "{}", listener.banner);
     let url = listener.url.clone();
 
@@ -165,8 +32,8 @@ fn acknowledged_events_survive_kill_9_and_duplicates_are_dropped_after_restart()
         for i in 0..40 {
             let (http, url, tx) = (http.clone(), url.clone(), tx.clone());
             tokio::spawn(async move {
-                let sealed = delivery(i);
-                let status = post(&http, &url, &sealed, sealed.body.clone()).await;
+                let sealed = meeting_end(MODE, i);
+                let status = post(&http, &url, &sealed).await;
                 let _ = tx.send((i, status));
             });
         }
@@ -174,7 +41,7 @@ fn acknowledged_events_survive_kill_9_and_duplicates_are_dropped_after_restart()
         let mut acknowledged = Vec::new();
         let mut killer = Some(listener);
         while let Some((i, status)) = rx.recv().await {
-            if status == Some(200) {
+            if status == Ok(200) {
                 acknowledged.push(i);
                 if acknowledged.len() == 10
                     && let Some(listener) = killer.take()
@@ -189,7 +56,7 @@ fn acknowledged_events_survive_kill_9_and_duplicates_are_dropped_after_restart()
     eprintln!("acknowledged before the kill: {}", acknowledged.len());
 
     // Every acknowledged delivery is in the store, each once.
-    let after_kill = stored(&store);
+    let after_kill = trace_ids(&store);
     for i in &acknowledged {
         let trace = format!("trace-{i}");
         assert_eq!(
@@ -200,7 +67,7 @@ fn acknowledged_events_survive_kill_9_and_duplicates_are_dropped_after_restart()
     }
 
     // Restarted on the same store: redeliveries are acknowledged and dropped, new ones stored.
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     // The port is bound before the store's index is read (cli/tests/store.rs checks the count
     // it reports once ready); deliveries wait for the index.
     assert!(
@@ -210,17 +77,11 @@ fn acknowledged_events_survive_kill_9_and_duplicates_are_dropped_after_restart()
     );
     rt.block_on(async {
         for i in &acknowledged {
-            let sealed = delivery(*i);
-            assert_eq!(
-                post(&http, &listener.url, &sealed, sealed.body.clone()).await,
-                Some(200)
-            );
+            let sealed = meeting_end(MODE, *i);
+            assert_eq!(post(&http, &listener.url, &sealed).await, Ok(200));
         }
-        let fresh = delivery(1000);
-        assert_eq!(
-            post(&http, &listener.url, &fresh, fresh.body.clone()).await,
-            Some(200)
-        );
+        let fresh = meeting_end(MODE, 1000);
+        assert_eq!(post(&http, &listener.url, &fresh).await, Ok(200));
     });
     // The only line printed is the new delivery's: the duplicates were not printed again.
     let line = listener.next_line().expect("a line for the new delivery");
@@ -228,18 +89,18 @@ fn acknowledged_events_survive_kill_9_and_duplicates_are_dropped_after_restart()
     assert_eq!(event["event"], "meeting.end");
     assert_eq!(event["trace_id"], "trace-1000");
     assert_eq!(event["payload"]["meeting_info"]["meeting_id"], "2000");
-    let final_store = stored(&store);
+    let final_store = trace_ids(&store);
     assert_eq!(final_store.len(), after_kill.len() + 1, "{final_store:?}");
     listener.kill_9();
 }
 
 #[test]
 fn bad_deliveries_store_and_print_nothing() {
-    let store = store_dir("bad");
+    let store = store_path("bad");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start(&store);
-    let good = delivery(1);
+    let listener = Listener::start(&store, MODE, &[]);
+    let good = meeting_end(MODE, 1);
     let mut wrong_signature = good.clone();
     wrong_signature.headers.signature = "0".repeat(40);
     let foreign = Webhook::new(TOKEN, Some("ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj"))
@@ -249,19 +110,16 @@ fn bad_deliveries_store_and_print_nothing() {
     rt.block_on(async {
         let url = &listener.url;
         assert_eq!(
-            post(&http, url, &wrong_signature, good.body.clone()).await,
-            Some(401)
+            post_body(&http, url, &wrong_signature, good.body.clone()).await,
+            Ok(401)
         );
+        assert_eq!(post(&http, url, &foreign).await, Ok(400));
         assert_eq!(
-            post(&http, url, &foreign, foreign.body.clone()).await,
-            Some(400)
-        );
-        assert_eq!(
-            post(&http, url, &good, b"not json".to_vec()).await,
-            Some(400)
+            post_body(&http, url, &good, b"not json".to_vec()).await,
+            Ok(400)
         );
         // The URL check still answers.
-        let check = webhook().seal_url_check("hello", "1700000000123", "9");
+        let check = MODE.webhook().seal_url_check("hello", "1700000000123", "9");
         let answer = http
             .get(format!("{url}?{}", check.query))
             .headers(check.header_map())
@@ -271,9 +129,9 @@ fn bad_deliveries_store_and_print_nothing() {
         assert_eq!(answer.status().as_u16(), 200);
         assert_eq!(answer.text().await.expect("body"), "hello");
         // Last: the listener answers 413 without reading the rest, then closes the connection.
-        assert_eq!(post(&http, url, &good, huge).await, Some(413));
+        assert_eq!(post_body(&http, url, &good, huge).await, Ok(413));
     });
-    assert!(stored(&store).is_empty(), "nothing stored");
+    assert!(trace_ids(&store).is_empty(), "nothing stored");
     assert!(
         listener
             .lines
@@ -287,37 +145,31 @@ fn bad_deliveries_store_and_print_nothing() {
 /// now is taken.
 #[test]
 fn max_age_refuses_stale_deliveries() {
-    let store = store_dir("stale");
+    let store = store_path("stale");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start_with(&store, &["--max-age", "300"]);
+    let listener = Listener::start(&store, MODE, &["--max-age", "300"]);
     let notice = MeetingEndNotice::new("fresh", "1", 1).to_json();
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("after 1970")
         .as_millis()
         .to_string();
-    let stale = webhook().seal_event(&notice, "1700000000123", "1");
-    let fresh = webhook().seal_event(&notice, &now_ms, "2");
+    let stale = MODE.webhook().seal_event(&notice, "1700000000123", "1");
+    let fresh = MODE.webhook().seal_event(&notice, &now_ms, "2");
     rt.block_on(async {
-        assert_eq!(
-            post(&http, &listener.url, &stale, stale.body.clone()).await,
-            Some(401)
-        );
-        assert!(stored(&store).is_empty());
-        assert_eq!(
-            post(&http, &listener.url, &fresh, fresh.body.clone()).await,
-            Some(200)
-        );
+        assert_eq!(post(&http, &listener.url, &stale).await, Ok(401));
+        assert!(trace_ids(&store).is_empty());
+        assert_eq!(post(&http, &listener.url, &fresh).await, Ok(200));
     });
-    assert_eq!(stored(&store), ["fresh"]);
+    assert_eq!(trace_ids(&store), ["fresh"]);
 }
 
 #[test]
 fn missing_or_bad_secrets_and_urls_are_usage_errors() {
     let out = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
         .args(["events", "listen", "--addr", "127.0.0.1:0", "--store"])
-        .arg(store_dir("no-token"))
+        .arg(store_path("no-token"))
         .env_remove("TENCENT_MEETING_WEBHOOK_TOKEN")
         .output()
         .expect("runs");
@@ -326,7 +178,7 @@ fn missing_or_bad_secrets_and_urls_are_usage_errors() {
     assert!(stderr.contains("TENCENT_MEETING_WEBHOOK_TOKEN"), "{stderr}");
     let out = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
         .args(["events", "listen", "--addr", "127.0.0.1:0", "--store"])
-        .arg(store_dir("bad-key"))
+        .arg(store_path("bad-key"))
         .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
         .env("TENCENT_MEETING_WEBHOOK_AES_KEY", "too-short")
         .output()
@@ -367,8 +219,8 @@ fn missing_or_bad_secrets_and_urls_are_usage_errors() {
 fn the_simulator_process_delivers_meeting_end_to_the_listener_process() {
     use tencent_meeting_sim::{DEMO_APP_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY};
 
-    let store = store_dir("sim");
-    let listener = Listener::start(&store);
+    let store = store_path("sim");
+    let listener = Listener::start(&store, MODE, &[]);
     let mut sim = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
         .args([
             "sim",
@@ -453,5 +305,5 @@ fn the_simulator_process_delivers_meeting_end_to_the_listener_process() {
     assert_eq!(event["payload"]["meeting_info"]["meeting_id"], id.as_str());
     assert_eq!(event["payload"]["meeting_end_type"], 0);
     assert_eq!(event["payload"]["operator"]["userid"], "alice");
-    assert_eq!(stored(&store).len(), 1);
+    assert_eq!(trace_ids(&store).len(), 1);
 }

@@ -15,10 +15,12 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::receiver::{Listener, Mode, TOKEN, listen_command, post, runtime};
 use common::{IDENTITY, Sim, SimProcess, id_file, json_lines, stderr_of, tempdir};
 use serde_json::Value;
 use tencent_meeting::webhook::Webhook;
@@ -27,48 +29,9 @@ use tencent_meeting_postgres::testing::TestDatabase;
 use tencent_meeting_postgres::{Database, PgEventStore};
 use tencent_meeting_sim::WebhookSubscription;
 
-const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
-
-/// `events listen --store URL` as a process (plain mode), with the URL it announced.
-fn replica(store: &str) -> (Child, String) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
-        .args([
-            "events",
-            "listen",
-            "--addr",
-            "127.0.0.1:0",
-            "--path",
-            "/events",
-        ])
-        .args(["--store", store])
-        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
-        .env_remove("TENCENT_MEETING_WEBHOOK_AES_KEY")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("events listen starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let first = lines
-        .next()
-        .and_then(Result::ok)
-        .expect("events listen announces itself");
-    let url = first
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{first}"))
-        .to_string();
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
+/// `events listen --store URL` as a process (plain mode).
+fn replica(store: &str) -> Listener {
+    Listener::start(Path::new(store), Mode::Plain, &[])
 }
 
 /// How many events the database holds per meeting.
@@ -96,8 +59,8 @@ fn three_receivers_one_killed_mid_load_keep_every_acknowledged_event_exactly_onc
         return;
     };
     const DELIVERIES: usize = 300;
-    let mut replicas: Vec<(Child, String)> = (0..3).map(|_| replica(db.url())).collect();
-    let urls: Vec<String> = replicas.iter().map(|(_, url)| url.clone()).collect();
+    let mut replicas: Vec<Listener> = (0..3).map(|_| replica(db.url())).collect();
+    let urls: Vec<String> = replicas.iter().map(|r| r.url.clone()).collect();
     let rt = runtime();
     let webhook = Webhook::new(TOKEN, None).expect("valid");
     let http = reqwest::Client::builder()
@@ -129,15 +92,9 @@ fn three_receivers_one_killed_mid_load_keep_every_acknowledged_event_exactly_onc
                             "1700000000123",
                             &format!("{n}-{attempt}"),
                         );
-                        let answer = http
-                            .post(&urls[to])
-                            .headers(sealed.header_map())
-                            .header("content-type", "application/json")
-                            .body(sealed.body)
-                            .send()
-                            .await;
+                        let answer = post(&http, &urls[to], &sealed).await;
                         to = (to + 1) % 3;
-                        if answer.is_ok_and(|r| r.status() == 200) {
+                        if answer == Ok(200) {
                             acked.lock().expect("lock").insert(n);
                             *answers.lock().expect("lock").entry(n).or_default() += 1;
                             if !std::mem::take(&mut again) {
@@ -155,8 +112,8 @@ fn three_receivers_one_killed_mid_load_keep_every_acknowledged_event_exactly_onc
     common::wait_until(Duration::from_secs(60), "a third of the load", || {
         acked.lock().expect("lock").len() >= DELIVERIES / 3
     });
-    replicas[1].0.kill().expect("kill -9");
-    replicas[1].0.wait().expect("reaped");
+    replicas[1].child.kill().expect("kill -9");
+    replicas[1].child.wait().expect("reaped");
     for lane in lanes {
         rt.block_on(lane).expect("the lane");
     }
@@ -185,9 +142,8 @@ fn three_receivers_one_killed_mid_load_keep_every_acknowledged_event_exactly_onc
         redelivered >= DELIVERIES / 4,
         "redeliveries were acknowledged too"
     );
-    for (child, _) in &mut replicas {
-        let _ = child.kill();
-        let _ = child.wait();
+    for replica in replicas {
+        replica.kill_9();
     }
 }
 
@@ -199,10 +155,10 @@ fn a_dismiss_sent_by_one_process_is_confirmed_by_an_event_another_receiver_store
     let sim = Sim::start();
     let ids = sim.meetings(2);
     // Receiver B, the only one the platform delivers to.
-    let (mut receiver, url) = replica(db.url());
+    let receiver = replica(db.url());
     sim.block_on(
         sim.sim()
-            .subscribe_webhook(WebhookSubscription::new(&url, TOKEN)),
+            .subscribe_webhook(WebhookSubscription::new(&receiver.url, TOKEN)),
     )
     .expect("the receiver answers the URL check");
     // The sender runs no receiver: it follows what the receivers store.
@@ -228,8 +184,7 @@ fn a_dismiss_sent_by_one_process_is_confirmed_by_an_event_another_receiver_store
         .stdin(Stdio::null())
         .output()
         .expect("the CLI runs");
-    let _ = receiver.kill();
-    let _ = receiver.wait();
+    receiver.kill_9();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let records: Vec<Value> = json_lines(&out)
         .into_iter()
@@ -346,16 +301,7 @@ fn a_database_down_at_start_is_a_clear_error_and_nothing_is_sent() {
         .expect("a port")
         .port();
     let down = format!("postgres://postgres@127.0.0.1:{port}/meetings");
-    let listen = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
-        .args([
-            "events",
-            "listen",
-            "--addr",
-            "127.0.0.1:0",
-            "--store",
-            &down,
-        ])
-        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
+    let listen = listen_command(&down, Mode::Plain)
         .stdin(Stdio::null())
         .output()
         .expect("runs");

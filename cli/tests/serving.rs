@@ -5,155 +5,29 @@
 //!
 //! No assertion here is on time: ceilings only catch a hang (the old receiver hung forever).
 
-use std::io::{BufRead as _, BufReader, ErrorKind, Read as _, Write as _};
+mod common;
+
+use std::io::{ErrorKind, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tencent_meeting::webhook::Webhook;
-use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
+use common::receiver::{Listener, Mode, meeting_end, records, runtime, store_path};
 
-const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
-const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";
+/// Every delivery here is in AES mode.
+const MODE: Mode = Mode::Aes;
 
-/// A running `events listen` whose stdout is a pipe this test holds open and never reads.
-struct Listener {
-    child: Child,
-    url: String,
-    addr: String,
-    /// Held, never read: the pipe fills and stays full.
-    _stdout: Option<ChildStdout>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Listener {
-    /// `events listen` with `extra` flags, run through `sh -c 'ulimit -n N; exec …'` when
-    /// `nofile` is given.
-    fn start(store: &Path, extra: &[&str], nofile: Option<u32>) -> Self {
-        let binary = assert_cmd::cargo::cargo_bin("tencent-meeting");
-        let mut command = match nofile {
-            Some(limit) => {
-                let mut sh = Command::new("sh");
-                sh.arg("-c")
-                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
-                    .arg(&binary);
-                sh
-            }
-            None => Command::new(&binary),
-        };
-        let mut child = command
-            .args([
-                "events",
-                "listen",
-                "--addr",
-                "127.0.0.1:0",
-                "--path",
-                "/hook",
-                "--store",
-            ])
-            .arg(store)
-            .args(extra)
-            .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
-            .env("TENCENT_MEETING_WEBHOOK_AES_KEY", KEY)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the listener starts");
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let mut banner = String::new();
-        let _ = stderr.read_line(&mut banner);
-        let url = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {banner:?}"))
-            .to_string();
-        let addr = url
-            .trim_start_matches("http://")
-            .trim_end_matches("/hook")
-            .to_string();
-        let collected = Arc::new(Mutex::new(banner));
-        let sink = Arc::clone(&collected);
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                if let Ok(mut text) = sink.lock() {
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-            }
-        });
-        Self {
-            _stdout: child.stdout.take(),
-            child,
-            url,
-            addr,
-            stderr: collected,
-        }
+/// `events listen` with `extra` flags and a stdout this test holds open and never reads, under
+/// `ulimit -n` when `nofile` is given.
+fn start(store: &Path, extra: &[&str], nofile: Option<u32>) -> Listener {
+    let builder = Listener::builder(store)
+        .mode(MODE)
+        .args(extra)
+        .stdout_unread();
+    match nofile {
+        Some(files) => builder.max_open_files(files).start(),
+        None => builder.start(),
     }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// Sends `signal` (SIGINT is Ctrl-C; SIGTERM what supervisors send), then waits for the
-    /// exit, failing after `ceiling` (a hang). Returns the status and how long it took.
-    fn signal_and_wait(
-        &mut self,
-        signal: nix::sys::signal::Signal,
-        ceiling: Duration,
-    ) -> (std::process::ExitStatus, Duration) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, signal).expect("signalled");
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("waitable") {
-                return (status, started.elapsed());
-            }
-            assert!(
-                started.elapsed() < ceiling,
-                "the listener did not exit within {ceiling:?} of {signal}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn webhook() -> Webhook {
-    Webhook::new(TOKEN, Some(KEY)).expect("valid")
-}
-
-fn delivery(i: usize) -> SealedDelivery {
-    let notice = MeetingEndNotice::new(
-        format!("trace-{i}"),
-        format!("{}", 1000 + i),
-        1_700_000_000_000,
-    );
-    webhook().seal_event(&notice.to_json(), "1700000000123", &i.to_string())
-}
-
-fn store_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("serving-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("events.jsonl")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 /// A client whose every request gives up after a minute: that catches a hang, it measures
@@ -167,20 +41,14 @@ fn client() -> reqwest::Client {
 
 /// Posts delivery `i`; the status, or the error as text.
 async fn post(http: &reqwest::Client, url: &str, i: usize) -> Result<u16, String> {
-    let sealed = delivery(i);
-    http.post(url)
-        .headers(sealed.header_map())
-        .header("content-type", "application/json")
-        .body(sealed.body.clone())
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .map_err(|e| format!("{e:?}"))
+    common::receiver::post(http, url, &meeting_end(MODE, i)).await
 }
 
 /// The signed URL check; its status and body.
 async fn url_check(http: &reqwest::Client, url: &str) -> Result<(u16, String), String> {
-    let check = webhook().seal_url_check("still-here", "1700000000123", "9");
+    let check = MODE
+        .webhook()
+        .seal_url_check("still-here", "1700000000123", "9");
     let answer = http
         .get(format!("{url}?{}", check.query))
         .headers(check.header_map())
@@ -193,21 +61,16 @@ async fn url_check(http: &reqwest::Client, url: &str) -> Result<(u16, String), S
 
 /// Waits until stderr has `words` (the reader thread may be a line behind); a minute is a hang.
 fn wait_for(listener: &Listener, words: &str) {
-    let started = Instant::now();
-    while !listener.stderr().contains(words) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "never said {words:?}: {}",
-            listener.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        listener.wait_for_stderr(words),
+        "never said {words:?}: {}",
+        listener.stderr()
+    );
 }
 
+/// How many records the store holds.
 fn stored_lines(path: &Path) -> usize {
-    std::fs::read_to_string(path)
-        .map(|text| text.lines().count())
-        .unwrap_or(0)
+    records(path).len()
 }
 
 /// Bullet 1 of issue 20: with stdout a pipe nobody reads (it holds 64 KiB, about 250 events;
@@ -217,7 +80,7 @@ fn stored_lines(path: &Path) -> usize {
 fn a_stdout_nobody_reads_blocks_no_delivery() {
     const DELIVERIES: usize = 2_000;
     let store = store_path("stalled-stdout");
-    let mut listener = Listener::start(&store, &[], None);
+    let mut listener = start(&store, &[], None);
     let http = client();
     runtime().block_on(async {
         // 16 senders at a time, as a platform delivering a burst might; the first batch not
@@ -303,7 +166,7 @@ fn read_until_closed(stream: &mut TcpStream) -> Result<String, String> {
 
 /// The head of a signed POST of delivery `i`, with `content_length` declared.
 fn post_head(i: usize, content_length: u64) -> String {
-    let sealed = delivery(i);
+    let sealed = meeting_end(MODE, i);
     let mut head = format!(
         "POST /hook HTTP/1.1\r\nhost: localhost\r\ncontent-length: {content_length}\r\ncontent-type: application/json\r\n"
     );
@@ -323,7 +186,7 @@ fn post_head(i: usize, content_length: u64) -> String {
 #[test]
 fn idle_slow_and_bodiless_connections_are_closed() {
     let store = store_path("timeouts");
-    let listener = Listener::start(
+    let listener = start(
         &store,
         &[
             "--header-timeout",
@@ -363,7 +226,7 @@ fn idle_slow_and_bodiless_connections_are_closed() {
         .expect("sent");
     // One answered request (the URL check), then quiet.
     let mut kept_alive = connect(&addr);
-    let check = webhook().seal_url_check("hi", "1700000000123", "7");
+    let check = MODE.webhook().seal_url_check("hi", "1700000000123", "7");
     let mut get = format!("GET /hook?{} HTTP/1.1\r\nhost: localhost\r\n", check.query);
     for (name, value) in &check.header_map() {
         get.push_str(&format!("{name}: {}\r\n", value.to_str().expect("ASCII")));
@@ -407,7 +270,7 @@ fn a_flood_of_idle_connections_at_a_low_descriptor_limit_starves_no_honest_deliv
     const FLOOD: usize = 1_100;
     const HONEST: usize = 30;
     let store = store_path("flood");
-    let listener = Listener::start(
+    let listener = start(
         &store,
         &["--header-timeout", "120", "--idle-timeout", "120"],
         Some(1024),
@@ -467,7 +330,7 @@ fn a_flood_of_idle_connections_at_a_low_descriptor_limit_starves_no_honest_deliv
 #[test]
 fn ctrl_c_with_a_slow_client_connected_ends_the_listener() {
     let store = store_path("shutdown");
-    let mut listener = Listener::start(
+    let mut listener = start(
         &store,
         &[
             "--header-timeout",
@@ -509,7 +372,7 @@ fn ctrl_c_with_a_slow_client_connected_ends_the_listener() {
 #[test]
 fn over_the_cap_a_slow_body_makes_room_for_a_whole_delivery() {
     let store = store_path("cap");
-    let listener = Listener::start(
+    let listener = start(
         &store,
         &["--max-connections", "1", "--body-timeout", "120"],
         None,

@@ -5,232 +5,34 @@
 //! across restarts, retention deleting only expired segments, and a single-file store from
 //! before segments opening as the first one.
 
-use std::io::{BufRead as _, BufReader};
+mod common;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use tencent_meeting::webhook::Webhook;
-use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
+use common::receiver::{
+    Listener, Mode, listen_command, meeting_end, post, records, runtime, store_path,
+};
+use tencent_meeting::webhook::sender::SealedDelivery;
 
-const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
-
-fn binary() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("tencent-meeting")
-}
-
-/// The receiver's arguments on `store`.
-fn listen_args(store: &Path) -> Vec<String> {
-    [
-        "events",
-        "listen",
-        "--addr",
-        "127.0.0.1:0",
-        "--path",
-        "/hook",
-        "--store",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([store.to_string_lossy().into_owned()])
-    .collect()
-}
-
-/// A running `events listen` (plain mode): its URL, its stdout lines, and all of its stderr.
-struct Listener {
-    child: Child,
-    url: String,
-    lines: mpsc::Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Listener {
-    fn start(store: &Path) -> Self {
-        Self::start_with(store, &[])
-    }
-
-    /// With more flags.
-    fn start_with(store: &Path, extra: &[&str]) -> Self {
-        let mut cmd = Command::new(binary());
-        cmd.args(listen_args(store)).args(extra);
-        Self::spawn(cmd).unwrap_or_else(|(status, stderr)| panic!("exited {status}: {stderr}"))
-    }
-
-    /// Under `ulimit -f blocks`, through `sh`, as an operator would start it.
-    fn start_with_file_limit(store: &Path, blocks: u32) -> Self {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(format!("ulimit -f {blocks}; exec \"$0\" \"$@\""))
-            .arg(binary())
-            .args(listen_args(store));
-        Self::spawn(cmd).unwrap_or_else(|(status, stderr)| panic!("exited {status}: {stderr}"))
-    }
-
-    /// Starts the receiver and waits for its `listening on` line; `Err` with its exit status and
-    /// stderr if it ends first.
-    fn spawn(mut cmd: Command) -> Result<Self, (ExitStatus, String)> {
-        let mut child = cmd
-            .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
-            .env_remove("TENCENT_MEETING_WEBHOOK_AES_KEY")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the listener starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (url_tx, url_rx) = mpsc::channel();
-        if let Some(pipe) = child.stderr.take() {
-            let stderr = Arc::clone(&stderr);
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                        let _ = url_tx.send(url.to_string());
-                    }
-                    let mut all = stderr.lock().unwrap_or_else(|e| e.into_inner());
-                    all.push_str(&line);
-                    all.push('\n');
-                }
-            });
-        }
-        let (tx, lines) = mpsc::channel();
-        if let Some(stdout) = child.stdout.take() {
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        match url_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => Ok(Self {
-                child,
-                url,
-                lines,
-                stderr,
-            }),
-            Err(_) => {
-                let status = child.wait().expect("the listener ended");
-                // The stderr thread sees the pipe close once the process is gone.
-                std::thread::sleep(Duration::from_millis(100));
-                let text = stderr.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                Err((status, text))
-            }
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Waits (up to 10 s) until stderr has a line containing `text`.
-    fn wait_for_stderr(&self, text: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.stderr().contains(text) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    /// The exit status once it ends by itself (within 10 s), else `None`.
-    fn wait_for_exit(&mut self) -> Option<ExitStatus> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(100));
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn webhook() -> Webhook {
-    Webhook::new(TOKEN, None).expect("valid")
-}
-
-fn meeting_end(i: usize) -> SealedDelivery {
-    let notice = MeetingEndNotice::new(
-        format!("trace-{i}"),
-        format!("{}", 1000 + i),
-        1_700_000_000_000,
-    );
-    webhook().seal_event(&notice.to_json(), "1700000000123", &i.to_string())
-}
+/// Every delivery here is in plain mode.
+const MODE: Mode = Mode::Plain;
 
 /// A delivery with no `trace_id` (nor an occurrence: not a meeting event).
 fn untraced(x: usize) -> SealedDelivery {
     let plaintext =
         format!(r#"{{"event":"recording.completed","payload":[{{"record_file_id":"f{x}"}}]}}"#);
-    webhook().seal_event(plaintext.as_bytes(), "1700000000123", &x.to_string())
-}
-
-fn store_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("store-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("events.jsonl")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// The status of one POST of `sealed`, `None` if no answer came.
-async fn post(http: &reqwest::Client, url: &str, sealed: &SealedDelivery) -> Option<u16> {
-    http.post(url)
-        .headers(sealed.header_map())
-        .header("content-type", "application/json")
-        .body(sealed.body.clone())
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
-}
-
-/// The store's lines, each checked to be a whole JSON record.
-fn records(path: &Path) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(path).expect("the store");
-    assert!(
-        text.is_empty() || text.ends_with('\n'),
-        "whole lines only: {text:?}"
-    );
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not whole ({e}): {l}")))
-        .collect()
+    MODE.webhook()
+        .seal_event(plaintext.as_bytes(), "1700000000123", &x.to_string())
 }
 
 #[test]
 fn the_store_is_private_and_an_event_without_a_trace_id_is_stored_once() {
-    let store = store_dir("untraced");
+    let store = store_path("untraced");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     let mode = std::fs::metadata(&store)
         .expect("created")
         .permissions()
@@ -250,28 +52,24 @@ fn the_store_is_private_and_an_event_without_a_trace_id_is_stored_once() {
             })
             .collect();
         for copy in copies {
-            assert_eq!(copy.await.expect("joins"), Some(200));
+            assert_eq!(copy.await.expect("joins"), Ok(200));
         }
-        assert_eq!(post(&http, &listener.url, &first).await, Some(200));
+        assert_eq!(post(&http, &listener.url, &first).await, Ok(200));
         // Another event without a trace id is another event.
-        assert_eq!(post(&http, &listener.url, &untraced(2)).await, Some(200));
+        assert_eq!(post(&http, &listener.url, &untraced(2)).await, Ok(200));
     });
-    let printed: Vec<String> =
-        std::iter::from_fn(|| listener.lines.recv_timeout(Duration::from_millis(500)).ok())
-            .collect();
+    let printed = listener.drain();
     assert_eq!(printed.len(), 2, "each event printed once: {printed:#?}");
     assert_eq!(records(&store).len(), 2, "each event stored once");
 }
 
 #[test]
 fn a_second_receiver_on_the_same_store_refuses_to_start() {
-    let store = store_dir("two");
+    let store = store_path("two");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let first = Listener::start(&store);
-    let mut cmd = Command::new(binary());
-    cmd.args(listen_args(&store));
-    let Err((status, stderr)) = Listener::spawn(cmd) else {
+    let first = Listener::start(&store, MODE, &[]);
+    let Err((status, stderr)) = Listener::builder(&store).mode(MODE).spawn() else {
         panic!("a second receiver started on {}", store.display());
     };
     assert_eq!(status.code(), Some(2), "{stderr}");
@@ -282,13 +80,16 @@ fn a_second_receiver_on_the_same_store_refuses_to_start() {
     );
     // The first one is untouched.
     rt.block_on(async {
-        assert_eq!(post(&http, &first.url, &meeting_end(1)).await, Some(200));
+        assert_eq!(
+            post(&http, &first.url, &meeting_end(MODE, 1)).await,
+            Ok(200)
+        );
     });
     assert_eq!(records(&store).len(), 1);
-    first.stop();
+    first.kill_9();
     // Once the first has ended, the file is free.
-    let again = Listener::start(&store);
-    again.stop();
+    let again = Listener::start(&store, MODE, &[]);
+    again.kill_9();
 }
 
 /// Under `ulimit -f`, a write past the limit fails with EFBIG (SIGXFSZ is ignored, it does not
@@ -296,16 +97,19 @@ fn a_second_receiver_on_the_same_store_refuses_to_start() {
 /// is cut off, and the receiver keeps answering. Restarted with room, it takes the delivery.
 #[test]
 fn a_write_past_the_file_size_limit_is_refused_and_undone() {
-    let store = store_dir("fsize");
+    let store = store_path("fsize");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let mut listener = Listener::start_with_file_limit(&store, 4);
+    let mut listener = Listener::builder(&store)
+        .mode(MODE)
+        .max_file_blocks(4)
+        .start();
     let (acknowledged, refused) = rt.block_on(async {
         let mut acknowledged = Vec::new();
         for i in 0..100 {
-            match post(&http, &listener.url, &meeting_end(i)).await {
-                Some(200) => acknowledged.push(i),
-                Some(500) => return (acknowledged, i),
+            match post(&http, &listener.url, &meeting_end(MODE, i)).await {
+                Ok(200) => acknowledged.push(i),
+                Ok(500) => return (acknowledged, i),
                 other => panic!("delivery {i}: {other:?}"),
             }
         }
@@ -317,11 +121,11 @@ fn a_write_past_the_file_size_limit_is_refused_and_undone() {
         let copies: Vec<_> = (0..2)
             .map(|_| {
                 let (http, url) = (http.clone(), listener.url.clone());
-                tokio::spawn(async move { post(&http, &url, &meeting_end(refused)).await })
+                tokio::spawn(async move { post(&http, &url, &meeting_end(MODE, refused)).await })
             })
             .collect();
         for copy in copies {
-            assert_eq!(copy.await.expect("joins"), Some(500));
+            assert_eq!(copy.await.expect("joins"), Ok(500));
         }
     });
     assert_eq!(
@@ -345,17 +149,17 @@ fn a_write_past_the_file_size_limit_is_refused_and_undone() {
         "{}",
         listener.stderr()
     );
-    listener.stop();
+    listener.kill_9();
 
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     rt.block_on(async {
         assert_eq!(
-            post(&http, &listener.url, &meeting_end(refused)).await,
-            Some(200)
+            post(&http, &listener.url, &meeting_end(MODE, refused)).await,
+            Ok(200)
         );
         assert_eq!(
-            post(&http, &listener.url, &meeting_end(acknowledged[0])).await,
-            Some(200)
+            post(&http, &listener.url, &meeting_end(MODE, acknowledged[0])).await,
+            Ok(200)
         );
     });
     assert_eq!(records(&store).len(), acknowledged.len() + 1);
@@ -365,16 +169,19 @@ fn a_write_past_the_file_size_limit_is_refused_and_undone() {
 /// been acknowledged; the restart says so, cuts the rest of it off, and takes its redelivery.
 #[test]
 fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
-    let store = store_dir("cut");
+    let store = store_path("cut");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     rt.block_on(async {
         for i in 0..3 {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    listener.stop();
+    listener.kill_9();
     let text = std::fs::read_to_string(&store).expect("the store");
     let last_line = text.lines().last().expect("three lines").len() as u64 + 1;
     let cut = Command::new("truncate")
@@ -383,7 +190,7 @@ fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
         .status()
         .expect("truncate runs");
     assert!(cut.success());
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     let stderr = listener.stderr();
     assert!(
         stderr.contains(&format!(
@@ -403,7 +210,10 @@ fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
         listener.stderr()
     );
     rt.block_on(async {
-        assert_eq!(post(&http, &listener.url, &meeting_end(2)).await, Some(200));
+        assert_eq!(
+            post(&http, &listener.url, &meeting_end(MODE, 2)).await,
+            Ok(200)
+        );
     });
     let stored = records(&store);
     assert_eq!(stored.len(), 3);
@@ -422,7 +232,7 @@ fn a_store_that_cannot_be_made_consistent_again_ends_the_receiver() {
             let _ = Command::new("chattr").arg("-a").arg(&self.0).status();
         }
     }
-    let store = store_dir("stuck");
+    let store = store_path("stuck");
     std::fs::write(&store, b"").expect("create");
     let chattr = Command::new("chattr")
         .arg("+a")
@@ -436,12 +246,15 @@ fn a_store_that_cannot_be_made_consistent_again_ends_the_receiver() {
     let guard = AppendOnly(store.clone());
     let rt = runtime();
     let http = reqwest::Client::new();
-    let mut listener = Listener::start_with_file_limit(&store, 4);
+    let mut listener = Listener::builder(&store)
+        .mode(MODE)
+        .max_file_blocks(4)
+        .start();
     let acknowledged = rt.block_on(async {
         let mut acknowledged = 0;
         for i in 0..100 {
-            match post(&http, &listener.url, &meeting_end(i)).await {
-                Some(200) => acknowledged += 1,
+            match post(&http, &listener.url, &meeting_end(MODE, i)).await {
+                Ok(200) => acknowledged += 1,
                 // 500, or no answer: the process ended before it went out.
                 _ => return acknowledged,
             }
@@ -462,9 +275,9 @@ fn a_store_that_cannot_be_made_consistent_again_ends_the_receiver() {
     );
     drop(guard);
     // Restarted (as a supervisor would), it recovers the file: what was acknowledged is kept.
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     assert_eq!(records(&store).len(), acknowledged);
-    listener.stop();
+    listener.kill_9();
 }
 
 /// A restart on a long history: the port is bound before the store's index is read (the
@@ -476,16 +289,19 @@ fn a_store_that_cannot_be_made_consistent_again_ends_the_receiver() {
 fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
     use std::io::Write as _;
 
-    let store = store_dir("long");
+    let store = store_path("long");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     rt.block_on(async {
         for i in 0..3 {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    listener.stop();
+    listener.kill_9();
     // 100,000 older lines before the three real ones, each with a key of its own.
     let real = std::fs::read(&store).expect("the store");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&store).expect("rewrite"));
@@ -499,11 +315,14 @@ fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
     file.write_all(&real).expect("write");
     file.flush().expect("flush");
     drop(file);
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     rt.block_on(async {
         // The three real ones again: duplicates, answered 200 and not stored; one new.
         for i in [0, 1, 2, 3] {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
     assert!(
@@ -519,9 +338,7 @@ fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
     );
     let banner = stderr.find("listening on").expect("a banner");
     assert!(banner < stderr.find("ready:").expect("ready"), "{stderr}");
-    let printed: Vec<String> =
-        std::iter::from_fn(|| listener.lines.recv_timeout(Duration::from_millis(500)).ok())
-            .collect();
+    let printed = listener.drain();
     assert_eq!(printed.len(), 1, "only the new delivery: {printed:#?}");
     assert!(printed[0].contains("trace-3"), "{printed:?}");
     // The first record is from 1970, older than --segment-minutes: the new one starts PATH.1.
@@ -571,29 +388,31 @@ fn traces(base: &Path) -> Vec<String> {
     traces
 }
 
-fn drain(listener: &Listener) -> Vec<String> {
-    std::iter::from_fn(|| listener.lines.recv_timeout(Duration::from_millis(500)).ok()).collect()
-}
-
 /// With a rotation size of one record, every delivery starts a segment: nothing acknowledged
 /// is lost across segments and restarts, every event is stored once, and a redelivery of any
 /// of them (in any segment, after a restart) is still a duplicate within the window.
 #[test]
 fn rotation_keeps_every_acknowledged_event_once_across_segments_and_restarts() {
-    let store = store_dir("rotation");
+    let store = store_path("rotation");
     let rt = runtime();
     let http = reqwest::Client::new();
     let flags = ["--segment-bytes", "300"];
-    let listener = Listener::start_with(&store, &flags);
+    let listener = Listener::start(&store, MODE, &flags);
     rt.block_on(async {
         for i in 0..12 {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
             // A redelivery right away: a duplicate across the segment just started.
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    assert_eq!(drain(&listener).len(), 12, "each event printed once");
-    listener.stop();
+    assert_eq!(listener.drain().len(), 12, "each event printed once");
+    listener.kill_9();
     let files = segment_files(&store);
     assert!(files.len() >= 6, "rotated: {files:?}");
     for file in &files {
@@ -609,13 +428,16 @@ fn rotation_keeps_every_acknowledged_event_once_across_segments_and_restarts() {
         t
     };
     assert_eq!(traces(&store), expected);
-    let listener = Listener::start_with(&store, &flags);
+    let listener = Listener::start(&store, MODE, &flags);
     rt.block_on(async {
         for i in 0..14 {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    let printed = drain(&listener);
+    let printed = listener.drain();
     assert_eq!(printed.len(), 2, "only the two new events: {printed:#?}");
     assert!(
         listener.stderr().contains(&format!(
@@ -625,24 +447,27 @@ fn rotation_keeps_every_acknowledged_event_once_across_segments_and_restarts() {
         "{}",
         listener.stderr()
     );
-    listener.stop();
+    listener.kill_9();
     let mut expected: Vec<String> = (0..14).map(|i| format!("trace-{i}")).collect();
     expected.sort();
     assert_eq!(traces(&store), expected);
 }
 
-/// The records a receiver stores for `meeting_end(i)`, `i` in `range`, as JSON values.
+/// The records a receiver stores for `meeting_end(MODE, i)`, `i` in `range`, as JSON values.
 fn real_records(name: &str, range: std::ops::Range<usize>) -> Vec<serde_json::Value> {
-    let store = store_dir(name);
+    let store = store_path(name);
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     rt.block_on(async {
         for i in range {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    listener.stop();
+    listener.kill_9();
     records(&store)
 }
 
@@ -670,7 +495,7 @@ fn write_aged(path: &Path, records: &[serde_json::Value], hours_ago: u64) {
 #[test]
 fn retention_deletes_expired_segments_only_and_a_restart_reads_the_window_only() {
     let real = real_records("retention-src", 0..3);
-    let store = store_dir("retention");
+    let store = store_path("retention");
     let numbered = |n: u64| PathBuf::from(format!("{}.{n}", store.display()));
     // PATH: 200 h old (past --retain-hours 150); PATH.1: 100 h old (kept, outside the 72 h
     // window); PATH.2: just now, the segment being appended to.
@@ -679,7 +504,7 @@ fn retention_deletes_expired_segments_only_and_a_restart_reads_the_window_only()
     write_aged(&numbered(2), &real[2..3], 0);
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start_with(&store, &["--retain-hours", "150"]);
+    let listener = Listener::start(&store, MODE, &["--retain-hours", "150"]);
     assert!(
         listener.wait_for_stderr("ready: 1 deliveries read from 1 of the 2 segments"),
         "{}",
@@ -692,17 +517,20 @@ fn retention_deletes_expired_segments_only_and_a_restart_reads_the_window_only()
     );
     rt.block_on(async {
         for i in [1, 2] {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    let printed = drain(&listener);
+    let printed = listener.drain();
     assert_eq!(
         printed.len(),
         1,
         "only the one older than the window: {printed:#?}"
     );
     assert!(printed[0].contains("trace-1"), "{printed:?}");
-    listener.stop();
+    listener.kill_9();
     assert_eq!(
         records(&numbered(1)).len(),
         1,
@@ -710,10 +538,8 @@ fn retention_deletes_expired_segments_only_and_a_restart_reads_the_window_only()
     );
     assert_eq!(records(&numbered(2)).len(), 2);
     // Retention shorter than the window is refused: a restart could not remember the window.
-    let output = Command::new(binary())
-        .args(listen_args(&store))
+    let output = listen_command(&store, MODE)
         .args(["--retain-hours", "24"])
-        .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2), "{output:?}");
@@ -726,20 +552,23 @@ fn retention_deletes_expired_segments_only_and_a_restart_reads_the_window_only()
 #[test]
 fn a_single_file_store_from_before_segments_opens_as_the_first_segment() {
     let real = real_records("legacy-src", 0..2);
-    let store = store_dir("legacy");
+    let store = store_path("legacy");
     write_aged(&store, &real, 2);
     let before = std::fs::read(&store).expect("the store");
     let rt = runtime();
     let http = reqwest::Client::new();
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     rt.block_on(async {
         for i in [0, 1, 2] {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    let printed = drain(&listener);
+    let printed = listener.drain();
     assert_eq!(printed.len(), 1, "{printed:#?}");
-    listener.stop();
+    listener.kill_9();
     assert_eq!(
         std::fs::read(&store).expect("the store"),
         before,
@@ -749,7 +578,7 @@ fn a_single_file_store_from_before_segments_opens_as_the_first_segment() {
     let stored = records(&next);
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["trace_id"], "trace-2");
-    let listener = Listener::start(&store);
+    let listener = Listener::start(&store, MODE, &[]);
     assert!(
         listener.wait_for_stderr("ready: 3 deliveries read from 2 of the 2 segments"),
         "{}",
@@ -762,17 +591,20 @@ fn a_single_file_store_from_before_segments_opens_as_the_first_segment() {
 /// and an event whose record was cut is stored again when it comes again (never dropped unkept).
 #[test]
 fn a_sealed_segment_cut_short_is_reported_and_the_store_goes_on() {
-    let store = store_dir("cut-sealed");
+    let store = store_path("cut-sealed");
     let rt = runtime();
     let http = reqwest::Client::new();
     let flags = ["--segment-bytes", "100"];
-    let listener = Listener::start_with(&store, &flags);
+    let listener = Listener::start(&store, MODE, &flags);
     rt.block_on(async {
         for i in 0..3 {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    listener.stop();
+    listener.kill_9();
     let files = segment_files(&store);
     assert_eq!(files.len(), 3, "one record per segment: {files:?}");
     let len = std::fs::metadata(&files[1]).expect("a segment").len();
@@ -781,7 +613,7 @@ fn a_sealed_segment_cut_short_is_reported_and_the_store_goes_on() {
         .open(&files[1])
         .and_then(|f| f.set_len(len - 40))
         .expect("cut");
-    let listener = Listener::start_with(&store, &flags);
+    let listener = Listener::start(&store, MODE, &flags);
     assert!(
         listener.wait_for_stderr("ready: 2 deliveries read from 3 of the 3 segments"),
         "{}",
@@ -798,10 +630,13 @@ fn a_sealed_segment_cut_short_is_reported_and_the_store_goes_on() {
     );
     rt.block_on(async {
         for i in 0..3 {
-            assert_eq!(post(&http, &listener.url, &meeting_end(i)).await, Some(200));
+            assert_eq!(
+                post(&http, &listener.url, &meeting_end(MODE, i)).await,
+                Ok(200)
+            );
         }
     });
-    let printed = drain(&listener);
+    let printed = listener.drain();
     assert_eq!(printed.len(), 1, "only the cut one again: {printed:#?}");
     assert!(printed[0].contains("trace-1"), "{printed:?}");
 }

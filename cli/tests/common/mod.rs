@@ -1,8 +1,10 @@
 //! What the CLI's process tests share: the binary with a clean environment, the simulator (in
 //! this process, or as a `tencent-meeting sim` process driven through its admin API), signals,
-//! temp dirs.
+//! temp dirs; the event receiver's in `receiver`.
 
 #![allow(dead_code)] // each test binary uses its own part
+
+pub mod receiver;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
