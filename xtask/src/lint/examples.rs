@@ -11,14 +11,13 @@
 //! `xml`, `discriminator`, ...) are dropped.
 
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Map, Value, json};
 
 use super::formats::integer_range;
 use super::rules::Rule;
-use super::schema_errors::explain;
+use super::schema_errors::explain_under;
 use super::yaml::{Node, join, join_index, pointer_tokens};
 use super::{Ctx, Findings, Target};
 
@@ -31,9 +30,10 @@ const MAX_INLINE_DEPTH: usize = 32;
 pub fn check(ctx: &Ctx, out: &mut Findings) {
     let mut checker = Checker {
         ctx,
-        components: None,
+        roots: Vec::new(),
         by_pointer: HashMap::new(),
         by_schema: HashMap::new(),
+        jobs: Vec::new(),
     };
     for site in &ctx.index.schemas {
         if let Some(example) = site.node.get("example") {
@@ -43,7 +43,6 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
                 example,
                 &join(&site.ptr, "example"),
                 Use::Example,
-                out,
             );
         }
         if let Some(default) = site.node.get("default") {
@@ -53,7 +52,6 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
                 default,
                 &join(&site.ptr, "default"),
                 Use::Default,
-                out,
             );
         }
         let enum_ptr = join(&site.ptr, "enum");
@@ -71,7 +69,6 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
                 member,
                 &join_index(&enum_ptr, i),
                 Use::EnumMember,
-                out,
             );
         }
     }
@@ -90,15 +87,16 @@ pub fn check(ctx: &Ctx, out: &mut Findings) {
                 }),
         };
         if let Some((schema, schema_ptr)) = schema {
-            checker.examples_of(site.node, &site.ptr, schema, &schema_ptr, out);
+            checker.examples_of(site.node, &site.ptr, schema, &schema_ptr);
         }
     }
     for site in &ctx.index.media_types {
         if let Some(schema) = site.node.get("schema") {
             let schema_ptr = join(&site.ptr, "schema");
-            checker.examples_of(site.node, &site.ptr, schema, &schema_ptr, out);
+            checker.examples_of(site.node, &site.ptr, schema, &schema_ptr);
         }
     }
+    checker.run(out);
 }
 
 /// What a validated value is to its schema.
@@ -131,18 +129,33 @@ impl Use {
     }
 }
 
-/// Converts schemas and compiles validators, each once per document.
+/// Converts schemas and collects the values to check against them; [`Checker::run`] compiles
+/// and checks them all at once.
 struct Checker<'c, 'a> {
     ctx: &'c Ctx<'a>,
-    /// Every component schema, converted, under `$defs` of one resource of a registry that
-    /// every validator shares (built at the first compilation; `None` inside if it cannot be).
-    components: Option<Option<Registry<'static>>>,
-    /// Compiled validators by schema pointer and whether `enum` was left out (`None` when the
-    /// schema cannot be compiled).
-    by_pointer: HashMap<(String, bool), Rc<Option<Validator>>>,
-    /// The same validators by converted schema: many properties convert to the same schema
-    /// (`{"type": "string"}`), and compiling is the expensive part.
-    by_schema: HashMap<String, Rc<Option<Validator>>>,
+    /// The distinct converted schemas the values are checked against.
+    roots: Vec<Value>,
+    /// Index in `roots` by schema pointer and whether `enum` was left out (`None` when nothing
+    /// is there).
+    by_pointer: HashMap<(String, bool), Option<usize>>,
+    /// Index in `roots` by converted schema: many properties convert to the same schema
+    /// (`{"type": "string"}`).
+    by_schema: HashMap<String, usize>,
+    /// The values to check, in document order.
+    jobs: Vec<Job>,
+}
+
+/// One value to check against one schema.
+struct Job {
+    /// Index in [`Checker::roots`].
+    root: usize,
+    /// Where the schema is (for messages).
+    schema_ptr: String,
+    /// The value, as JSON.
+    instance: Value,
+    /// Where the value is.
+    value_ptr: String,
+    used_as: Use,
 }
 
 impl<'a> Checker<'_, 'a> {
@@ -153,11 +166,10 @@ impl<'a> Checker<'_, 'a> {
         owner_ptr: &str,
         schema: &'a Node,
         schema_ptr: &str,
-        out: &mut Findings,
     ) {
         if let Some(example) = owner.get("example") {
             let ptr = join(owner_ptr, "example");
-            self.validate(schema, schema_ptr, example, &ptr, Use::Example, out);
+            self.validate(schema, schema_ptr, example, &ptr, Use::Example);
         }
         let examples_ptr = join(owner_ptr, "examples");
         for e in owner
@@ -177,13 +189,13 @@ impl<'a> Checker<'_, 'a> {
                     value,
                     &join(&ptr, "value"),
                     Use::Example,
-                    out,
                 );
             }
         }
     }
 
-    /// Validates `value` (at `value_ptr`) against `schema` (at `schema_ptr`).
+    /// Records that `value` (at `value_ptr`) is to be checked against `schema` (at
+    /// `schema_ptr`).
     fn validate(
         &mut self,
         schema: &'a Node,
@@ -191,7 +203,6 @@ impl<'a> Checker<'_, 'a> {
         value: &Node,
         value_ptr: &str,
         used_as: Use,
-        out: &mut Findings,
     ) {
         let Some((_, resolved_ptr)) = self.ctx.deref(schema, schema_ptr) else {
             return;
@@ -199,74 +210,39 @@ impl<'a> Checker<'_, 'a> {
         // An enum member is checked against the rest of its schema.
         let without_enum = used_as == Use::EnumMember;
         let key = (resolved_ptr.clone(), without_enum);
-        let validator = match self.by_pointer.get(&key) {
-            Some(v) => Rc::clone(v),
+        let root = match self.by_pointer.get(&key) {
+            Some(root) => *root,
             None => {
-                let v = self.compile(&resolved_ptr, without_enum);
-                self.by_pointer.insert(key, Rc::clone(&v));
-                v
+                let root = self.convert_root(&resolved_ptr, without_enum);
+                self.by_pointer.insert(key, root);
+                root
             }
         };
-        let Some(validator) = validator.as_ref() else {
+        let Some(root) = root else {
             return;
         };
-        let instance = value.to_json();
-        let mut seen = HashSet::new();
-        for err in validator.iter_errors(&instance) {
-            for problem in explain(&err) {
-                if seen.len() == MAX_PROBLEMS {
-                    return;
-                }
-                let (rule, message) = if problem.outside_format {
-                    (
-                        // typify writes a default or an enum member as a value of the Rust type
-                        // (so generation fails); an example it never reads.
-                        if used_as == Use::Example {
-                            Rule::ExampleInvalid
-                        } else {
-                            Rule::ValueOutsideFormat
-                        },
-                        format!(
-                            "{} {}: change the value or the format ({resolved_ptr})",
-                            used_as.noun(),
-                            problem.message
-                        ),
-                    )
-                } else {
-                    match used_as {
-                        // A member of the wrong type is `enum-type-mismatch`.
-                        Use::EnumMember if problem.is_type => continue,
-                        Use::EnumMember => (
-                            used_as.rule(),
-                            format!(
-                                "enum value is not allowed by its own schema: {}; drop the value or fix the schema",
-                                problem.message
-                            ),
-                        ),
-                        Use::Example | Use::Default => (
-                            used_as.rule(),
-                            format!(
-                                "{} does not match its schema ({resolved_ptr}): {}",
-                                used_as.noun(),
-                                problem.message
-                            ),
-                        ),
-                    }
-                };
-                let ptr = format!("{value_ptr}{}", problem.pointer);
-                if seen.insert((ptr.clone(), message.clone())) {
-                    out.add(rule, ptr, message);
-                }
-            }
-        }
+        self.jobs.push(Job {
+            root,
+            schema_ptr: resolved_ptr,
+            instance: value.to_json(),
+            value_ptr: value_ptr.to_string(),
+            used_as,
+        });
     }
 
-    /// Builds (or finds) the validator of the schema at `ptr`.
-    fn compile(&mut self, ptr: &str, without_enum: bool) -> Rc<Option<Validator>> {
-        let Some(source) = self.ctx.json.pointer(ptr) else {
-            return Rc::new(None);
+    /// Converts the schema at `ptr` (once for each distinct result).
+    fn convert_root(&mut self, ptr: &str, without_enum: bool) -> Option<usize> {
+        let source = self.ctx.json.pointer(ptr)?;
+        let component = match pointer_tokens(ptr).collect::<Vec<_>>().as_slice() {
+            [c, s, name] if c == "components" && s == "schemas" => Some(name.clone()),
+            _ => None,
         };
-        let root = if without_enum {
+        let root = if let Some(name) = component.filter(|_| !without_enum) {
+            // A component is already in the registry: referring to it keeps the schema that
+            // is compiled and checked against the meta-schema small, and lets jsonschema
+            // compile it once for all the values checked against it.
+            json!({ "$ref": def_ref(COMPONENTS_URI, &name) })
+        } else if without_enum {
             let mut source = source.clone();
             if let Some(obj) = source.as_object_mut() {
                 obj.remove("enum");
@@ -276,29 +252,136 @@ impl<'a> Checker<'_, 'a> {
             convert(self.ctx, source, COMPONENTS_URI, 0)
         };
         let key = root.to_string();
-        if let Some(v) = self.by_schema.get(&key) {
-            return Rc::clone(v);
+        if let Some(index) = self.by_schema.get(&key) {
+            return Some(*index);
         }
-        let ctx = self.ctx;
-        let Some(components) = self
-            .components
-            .get_or_insert_with(|| components_registry(ctx))
-        else {
-            return Rc::new(None);
+        self.roots.push(root);
+        self.by_schema.insert(key, self.roots.len() - 1);
+        Some(self.roots.len() - 1)
+    }
+
+    /// Compiles the schemas and checks every recorded value.
+    fn run(self, out: &mut Findings) {
+        if self.jobs.is_empty() {
+            return;
+        }
+        let Some(components) = components_registry(self.ctx) else {
+            return;
         };
-        // The components live in the shared registry, not in each schema's `$defs`: jsonschema
-        // checks a schema against the meta-schema and indexes it at every build, and with every
-        // component the schema reached inline, that was most of the cost of the example rules
-        // on GitHub's 3.7 MB spec (BENCHMARKS.md, issue 21).
-        let validator = jsonschema::options()
-            .with_draft(Draft::Draft202012)
-            .should_validate_formats(true)
-            .with_registry(components)
-            .build(&root)
-            .ok();
-        let validator = Rc::new(validator);
-        self.by_schema.insert(key, Rc::clone(&validator));
-        validator
+        let validators = Validators::build(self.roots, &components);
+        for job in &self.jobs {
+            report(job, &validators, out);
+        }
+    }
+}
+
+/// The compiled schemas.
+enum Validators {
+    /// All of them in one validator, each under `properties` by its index: jsonschema compiles
+    /// a component once per build, and most schemas reach the same components. Compiled one by
+    /// one, the 466 schemas of GitHub's 3.7 MB spec took 1.05 G instructions (BENCHMARKS.md,
+    /// issue 21).
+    Together(Validator),
+    /// One by one (`None` for a schema that does not compile), when they do not compile
+    /// together: one bad schema must not hide the findings of the others.
+    Apart(Vec<Option<Validator>>),
+}
+
+impl Validators {
+    fn build(roots: Vec<Value>, components: &Registry<'static>) -> Self {
+        let options = || {
+            jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .should_validate_formats(true)
+                // The components live in the shared registry, not in each schema's `$defs`:
+                // jsonschema checks a schema against the meta-schema and indexes it at every
+                // build.
+                .with_registry(components)
+        };
+        let together: Map<String, Value> = roots
+            .iter()
+            .enumerate()
+            .map(|(i, root)| (i.to_string(), root.clone()))
+            .collect();
+        if let Ok(validator) = options().build(&json!({ "properties": together })) {
+            return Validators::Together(validator);
+        }
+        Validators::Apart(
+            roots
+                .iter()
+                .map(|root| options().build(root).ok())
+                .collect(),
+        )
+    }
+}
+
+/// Checks one value and reports what is wrong with it.
+fn report(job: &Job, validators: &Validators, out: &mut Findings) {
+    let (validator, wrapped, prefix);
+    let instance = match validators {
+        Validators::Together(v) => {
+            validator = v;
+            prefix = format!("/{}", job.root);
+            wrapped = json!({ job.root.to_string(): job.instance });
+            &wrapped
+        }
+        Validators::Apart(each) => {
+            let Some(Some(v)) = each.get(job.root) else {
+                return;
+            };
+            validator = v;
+            prefix = String::new();
+            &job.instance
+        }
+    };
+    let (used_as, resolved_ptr, value_ptr) = (job.used_as, &job.schema_ptr, &job.value_ptr);
+    let mut seen = HashSet::new();
+    for err in validator.iter_errors(instance) {
+        for problem in explain_under(&err, &prefix) {
+            if seen.len() == MAX_PROBLEMS {
+                return;
+            }
+            let (rule, message) = if problem.outside_format {
+                (
+                    // typify writes a default or an enum member as a value of the Rust type
+                    // (so generation fails); an example it never reads.
+                    if used_as == Use::Example {
+                        Rule::ExampleInvalid
+                    } else {
+                        Rule::ValueOutsideFormat
+                    },
+                    format!(
+                        "{} {}: change the value or the format ({resolved_ptr})",
+                        used_as.noun(),
+                        problem.message
+                    ),
+                )
+            } else {
+                match used_as {
+                    // A member of the wrong type is `enum-type-mismatch`.
+                    Use::EnumMember if problem.is_type => continue,
+                    Use::EnumMember => (
+                        used_as.rule(),
+                        format!(
+                            "enum value is not allowed by its own schema: {}; drop the value or fix the schema",
+                            problem.message
+                        ),
+                    ),
+                    Use::Example | Use::Default => (
+                        used_as.rule(),
+                        format!(
+                            "{} does not match its schema ({resolved_ptr}): {}",
+                            used_as.noun(),
+                            problem.message
+                        ),
+                    ),
+                }
+            };
+            let ptr = format!("{value_ptr}{}", problem.pointer);
+            if seen.insert((ptr.clone(), message.clone())) {
+                out.add(rule, ptr, message);
+            }
+        }
     }
 }
 
@@ -606,6 +689,22 @@ mod tests {
         ] {
             assert!(fires(&schema_doc(good), rule).is_empty(), "{good}");
         }
+    }
+
+    #[test]
+    fn a_schema_that_does_not_compile_hides_no_other_finding() {
+        // The schemas are compiled together; a bad pattern fails that build, and the others
+        // are then compiled one by one.
+        let doc = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Bad: {type: string, pattern: '(', example: x}\n    Good: {type: integer, example: x}\n";
+        assert_eq!(
+            fires(doc, Rule::ExampleInvalid),
+            vec!["/components/schemas/Good/example"]
+        );
+        let without_bad = doc.replace("pattern: '(', ", "");
+        assert_eq!(
+            fires(&without_bad, Rule::ExampleInvalid),
+            vec!["/components/schemas/Good/example"]
+        );
     }
 
     #[test]

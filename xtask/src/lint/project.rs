@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::rules::Rule;
 use serde_path_to_error::Segment;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::structure::status_class;
@@ -250,7 +251,12 @@ fn path_ids(ctx: &Ctx, out: &mut Findings) {
 /// `progenitor-parse`: the document must deserialize as `openapiv3::OpenAPI`; returns it when
 /// it does.
 pub fn check_openapiv3(ctx: &Ctx, out: &mut Findings) -> Option<openapiv3::OpenAPI> {
-    // From the JSON value already built: cheaper than parsing the YAML again.
+    // From the JSON value already built: cheaper than parsing the YAML again. Without the
+    // error's path first: serde_path_to_error's bookkeeping at every node cost 0.13 G
+    // instructions of 0.81 G on GitHub's 3.7 MB spec, and most specs are read without error.
+    if let Ok(spec) = openapiv3::OpenAPI::deserialize(ctx.json) {
+        return Some(spec);
+    }
     let (mut pointer, mut message) = match serde_path_to_error::deserialize(ctx.json) {
         Ok(spec) => return Some(spec),
         Err(err) => (error_pointer(&err, ""), err.inner().to_string()),

@@ -26,7 +26,13 @@ pub struct Problem {
 
 /// Explains one error (several problems for an unknown-fields error).
 pub fn explain(err: &ValidationError<'_>) -> Vec<Problem> {
-    let pointer = err.instance_path().as_str().to_string();
+    explain_under(err, "")
+}
+
+/// [`explain`] for a value validated at `prefix` of the instance (its pointers relative to it).
+pub fn explain_under(err: &ValidationError<'_>, prefix: &str) -> Vec<Problem> {
+    let path = err.instance_path().as_str();
+    let pointer = path.strip_prefix(prefix).unwrap_or(path).to_string();
     let is_type = matches!(err.kind(), ValidationErrorKind::Type { .. });
     let schema_path = err.schema_path().as_str();
     let outside_format =
@@ -47,7 +53,7 @@ pub fn explain(err: &ValidationError<'_>) -> Vec<Problem> {
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             if let Some(best) = best_branch(context, err.instance_path()) {
-                return best.iter().flat_map(explain).collect();
+                return best.iter().flat_map(|e| explain_under(e, prefix)).collect();
             }
             "matches none of the allowed forms".to_string()
         }
