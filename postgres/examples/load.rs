@@ -12,11 +12,10 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tencent_meeting::webhook::Webhook;
 use tencent_meeting::webhook::event::parse_event;
 use tencent_meeting::webhook::sender::MeetingEndNotice;
 use tencent_meeting::webhook::store::EventStore as _;
-use tencent_meeting::webhook::waiter::{MeetingEndFilter, MeetingEndWaiter};
+use tencent_meeting::webhook::{MeetingEndFilter, MeetingEndWaiter, Webhook};
 use tencent_meeting_postgres::{Database, PgEventFeed, PgEventStore};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use tencent_meeting::webhook::event::Event;
-use tencent_meeting::webhook::waiter::MeetingEndWaiter;
+use tencent_meeting::webhook::{Event, MeetingEndWaiter};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_postgres::AsyncMessage;
@@ -44,7 +43,7 @@ const QUEUE: usize = 4096;
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use tencent_meeting::webhook::waiter::{MeetingEndFilter, MeetingEndWaiter};
+/// use tencent_meeting::webhook::{MeetingEndFilter, MeetingEndWaiter};
 /// use tencent_meeting_postgres::{Database, PgEventFeed};
 ///
 /// let db = Database::connect("postgres://app@db.internal/meetings").await?;

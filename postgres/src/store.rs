@@ -6,7 +6,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use serde_json::Value;
-use tencent_meeting::webhook::event::{Event, parse_event};
+use tencent_meeting::webhook::Event;
+use tencent_meeting::webhook::event::parse_event;
 use tencent_meeting::webhook::store::{Appended, EventKey, EventStore};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_postgres::Row;

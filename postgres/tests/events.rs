@@ -5,9 +5,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use tencent_meeting::webhook::event::{Event, parse_event};
+use tencent_meeting::webhook::event::parse_event;
 use tencent_meeting::webhook::store::{Appended, EventStore as _};
-use tencent_meeting::webhook::waiter::{MeetingEndFilter, MeetingEndWaiter};
+use tencent_meeting::webhook::{Event, MeetingEndFilter, MeetingEndWaiter};
 use tencent_meeting_postgres::testing::TestDatabase;
 use tencent_meeting_postgres::{Database, PgEventFeed, PgEventStore};
 

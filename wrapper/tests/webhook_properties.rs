@@ -8,10 +8,10 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use tencent_meeting::webhook::cipher::{self, AesKey, pkcs7_unpad};
+use tencent_meeting::webhook::cipher::{self, pkcs7_unpad};
 use tencent_meeting::webhook::event::parse_event;
 use tencent_meeting::webhook::sender::MeetingEndNotice;
-use tencent_meeting::webhook::{Cipher, Event, Webhook, WebhookError, signature};
+use tencent_meeting::webhook::{AesKey, Cipher, Event, Webhook, WebhookError, signature};
 
 const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";

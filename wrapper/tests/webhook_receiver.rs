@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use tencent_meeting::webhook::axum::{RECEIVED, Receiver};
-use tencent_meeting::webhook::cipher::{self, AesKey, base64_encode};
+use tencent_meeting::webhook::cipher::{self, base64_encode};
 use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
-use tencent_meeting::webhook::{Event, MeetingEndFilter, MeetingEndWaiter, Webhook};
+use tencent_meeting::webhook::{AesKey, Event, MeetingEndFilter, MeetingEndWaiter, Webhook};
 
 const TOKEN: &str = "Ab3dEf6hIj9kLm2nOp5qRs8tU";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFG1234567890";

@@ -31,6 +31,13 @@
 //! | waiting for one meeting's `meeting.end` with a deadline | [`waiter`] |
 //! | the axum receiver | `axum` (feature `webhook-axum`) |
 //!
+//! **Paths.** The types a receiver names are re-exported here — import them as
+//! `tencent_meeting::webhook::{Event, MeetingEndWaiter, …}` — the way `std::collections::HashMap`
+//! stands beside `std::collections::hash_map`: each module keeps its piece's documentation and
+//! the helpers that are not re-exported ([`event::parse_event`], [`cipher::decrypt`], the header
+//! names in [`headers`]), so a type is also reachable through its module, and the API listing
+//! (`wrapper/public-api.txt`) shows it at both paths.
+//!
 //! What the platform documents, and where this module had to choose, is in
 //! `ARCHITECTURE.md` (the event path) and the spec's `x-webhooks`.
 
