@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use yaml_rust2::scanner::TScalarStyle;
 
-use super::yaml::{Document, Entry, Kind, MAX_NODES, Node, Pos, join, resolve_scalar};
+use super::yaml::{Document, Entry, Kind, MAX_NODES, Mapping, Node, Pos, join, resolve_scalar};
 
 /// Collections nested deeper than this are left to yaml-rust2, which refuses them: it counts
 /// flow levels (every level of a JSON document) in a `u8`.
@@ -27,6 +27,7 @@ const SCAN_LIMIT: usize = 16;
 /// which case the YAML parser must read it.
 pub fn parse(src: &str) -> Option<Document> {
     let mut reader = Reader {
+        text: src,
         src: src.as_bytes(),
         at: 0,
         line: 1,
@@ -65,6 +66,8 @@ impl Path<'_> {
 
 /// The reading position in the source and what has been collected so far.
 struct Reader<'s> {
+    text: &'s str,
+    /// `text`'s bytes.
     src: &'s [u8],
     /// Byte offset of the next byte.
     at: usize,
@@ -99,13 +102,23 @@ impl Reader<'_> {
     }
 
     fn skip_whitespace(&mut self) {
-        while let Some(b) = self.peek() {
-            match b {
-                b' ' | b'\t' => self.bump(),
-                b'\n' | b'\r' => {
-                    self.at += 1;
-                    if b == b'\r' && self.peek() == Some(b'\n') {
-                        self.at += 1;
+        // Plain loops over locals: `cargo xtask lint` runs unoptimised, where every call counts.
+        let (src, mut at) = (self.src, self.at);
+        while at < src.len() {
+            match src[at] {
+                b' ' | b'\t' => {
+                    self.col += 1;
+                    at += 1;
+                }
+                b'\n' => {
+                    at += 1;
+                    self.line += 1;
+                    self.col = 1;
+                }
+                b'\r' => {
+                    at += 1;
+                    if at < src.len() && src[at] == b'\n' {
+                        at += 1;
                     }
                     self.line += 1;
                     self.col = 1;
@@ -113,6 +126,7 @@ impl Reader<'_> {
                 _ => break,
             }
         }
+        self.at = at;
     }
 
     /// Counts one node against the budget.
@@ -145,7 +159,7 @@ impl Reader<'_> {
         self.skip_whitespace();
         if self.peek()? == b'}' {
             self.bump();
-            return Some(Kind::Map(entries));
+            return Some(Kind::Map(Mapping::new(entries)));
         }
         loop {
             if self.peek()? != b'"' {
@@ -186,7 +200,7 @@ impl Reader<'_> {
                 }
                 b'}' => {
                     self.bump();
-                    return Some(Kind::Map(entries));
+                    return Some(Kind::Map(Mapping::new(entries)));
                 }
                 _ => return None,
             }
@@ -228,15 +242,22 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             // The run of plain bytes up to the next quote, escape or control character.
-            let start = self.at;
-            while let Some(b) = self.peek() {
+            let (src, start) = (self.src, self.at);
+            let mut at = start;
+            while at < src.len() {
+                let b = src[at];
                 if b == b'"' || b == b'\\' || b < 0x20 {
                     break;
                 }
-                self.bump();
+                // A UTF-8 continuation byte continues the character already counted.
+                if b & 0xC0 != 0x80 {
+                    self.col += 1;
+                }
+                at += 1;
             }
-            // The source is a `str` and the run stops at ASCII bytes: it is whole characters.
-            out.push_str(std::str::from_utf8(&self.src[start..self.at]).ok()?);
+            self.at = at;
+            // The run stops at ASCII bytes (or the end): it is whole characters of the `str`.
+            out.push_str(self.text.get(start..at)?);
             match self.peek()? {
                 b'"' => {
                     self.bump();
@@ -365,6 +386,7 @@ mod tests {
         assert_eq!(json.pos, yaml.pos, "position of {at:?}");
         match (&json.kind, &yaml.kind) {
             (Kind::Map(a), Kind::Map(b)) => {
+                let (a, b) = (a.entries(), b.entries());
                 assert_eq!(a.len(), b.len(), "entries of {at:?}");
                 for (a, b) in a.iter().zip(b) {
                     let child = join(at, &a.key);

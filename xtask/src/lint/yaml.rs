@@ -58,7 +58,47 @@ pub enum Kind {
     /// A sequence.
     Seq(Vec<Node>),
     /// A mapping, in source order.
-    Map(Vec<Entry>),
+    Map(Mapping),
+}
+
+/// Mappings with more entries than this get an index by key.
+const INDEXED_FROM: usize = 16;
+
+/// A mapping's entries in source order, and for a large one, where each key is.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    entries: Vec<Entry>,
+    /// The position in `entries` of the last entry of each key, for a mapping of more than
+    /// [`INDEXED_FROM`] entries: the rules and the positions look up keys in `paths` and
+    /// `components/schemas` (900 entries in GitHub's spec) thousands of times.
+    index: Option<HashMap<String, usize>>,
+}
+
+impl Mapping {
+    /// The mapping of `entries`.
+    pub fn new(entries: Vec<Entry>) -> Self {
+        let index = (entries.len() > INDEXED_FROM).then(|| {
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.key.clone(), i))
+                .collect()
+        });
+        Mapping { entries, index }
+    }
+
+    /// The entries, in source order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entry under `key` (the last one when a key is duplicated, as in JSON).
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        match &self.index {
+            Some(index) => index.get(key).map(|&i| &self.entries[i]),
+            None => self.entries.iter().rev().find(|e| e.key == key),
+        }
+    }
 }
 
 /// One key/value pair of a mapping.
@@ -99,7 +139,7 @@ impl Node {
     /// The entry under `key` if this is a mapping.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
         match &self.kind {
-            Kind::Map(entries) => entries.iter().rev().find(|e| e.key == key),
+            Kind::Map(map) => map.get(key),
             _ => None,
         }
     }
@@ -107,7 +147,7 @@ impl Node {
     /// The entries if this is a mapping.
     pub fn as_map(&self) -> Option<&[Entry]> {
         match &self.kind {
-            Kind::Map(entries) => Some(entries),
+            Kind::Map(map) => Some(map.entries()),
             _ => None,
         }
     }
@@ -168,8 +208,8 @@ impl Node {
             Kind::Str(s) => Value::String(s.clone()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             Kind::Map(entries) => {
-                let mut map = Map::with_capacity(entries.len());
-                for e in entries {
+                let mut map = Map::with_capacity(entries.entries().len());
+                for e in entries.entries() {
                     map.insert(e.key.clone(), e.value.to_json());
                 }
                 Value::Object(map)
@@ -184,7 +224,7 @@ impl Node {
         let mut pos = self.pos;
         for token in tokens(pointer) {
             match &node.kind {
-                Kind::Map(entries) => match entries.iter().rev().find(|e| e.key == *token) {
+                Kind::Map(map) => match map.get(&token) {
                     Some(e) => {
                         pos = e.key_pos;
                         node = &e.value;
@@ -427,7 +467,7 @@ impl Builder {
                         (
                             Node {
                                 pos,
-                                kind: Kind::Map(entries),
+                                kind: Kind::Map(Mapping::new(entries)),
                             },
                             anchor,
                         )
@@ -630,6 +670,30 @@ mod tests {
         assert_eq!(json["e"], serde_json::json!(true));
         assert!(json["f"].is_f64());
         assert_eq!(json["200"], serde_json::json!("x"));
+    }
+
+    #[test]
+    fn large_mappings_find_keys_as_small_ones() {
+        // Past INDEXED_FROM entries a mapping looks keys up in its index: the last of a
+        // duplicated key wins there too, and missing keys stay missing.
+        for n in [3, INDEXED_FROM + 5] {
+            let mut src: String = (0..n).map(|i| format!("k{i}: {i}\n")).collect();
+            src.push_str("k1: last\n");
+            let doc = parse(&src).expect("parses");
+            assert_eq!(doc.root.str_at("k1"), Some("last"), "{n} entries");
+            assert_eq!(
+                doc.root.get("k2").map(Node::to_json),
+                Some(serde_json::json!(2))
+            );
+            assert!(doc.root.get("nope").is_none());
+            assert_eq!(
+                doc.root.pos_of("/k1"),
+                Pos {
+                    line: n + 1,
+                    col: 1
+                }
+            );
+        }
     }
 
     #[test]
