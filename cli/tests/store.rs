@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::receiver::{
-    Listener, Mode, listen_command, meeting_end, post, records, runtime, store_path,
+    Listener, Mode, deliver_each, listen_command, meeting_end, post, records, runtime, store_path,
 };
 use tencent_meeting::webhook::sender::SealedDelivery;
 
@@ -152,16 +152,7 @@ fn a_write_past_the_file_size_limit_is_refused_and_undone() {
     listener.kill_9();
 
     let listener = Listener::start(&store, MODE, &[]);
-    rt.block_on(async {
-        assert_eq!(
-            post(&http, &listener.url, &meeting_end(MODE, refused)).await,
-            Ok(200)
-        );
-        assert_eq!(
-            post(&http, &listener.url, &meeting_end(MODE, acknowledged[0])).await,
-            Ok(200)
-        );
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, [refused, acknowledged[0]]);
     assert_eq!(records(&store).len(), acknowledged.len() + 1);
 }
 
@@ -173,14 +164,7 @@ fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
     let rt = runtime();
     let http = reqwest::Client::new();
     let listener = Listener::start(&store, MODE, &[]);
-    rt.block_on(async {
-        for i in 0..3 {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, 0..3);
     listener.kill_9();
     let text = std::fs::read_to_string(&store).expect("the store");
     let last_line = text.lines().last().expect("three lines").len() as u64 + 1;
@@ -209,12 +193,7 @@ fn a_store_cut_mid_line_is_reported_as_a_possibly_acknowledged_loss() {
         "{}",
         listener.stderr()
     );
-    rt.block_on(async {
-        assert_eq!(
-            post(&http, &listener.url, &meeting_end(MODE, 2)).await,
-            Ok(200)
-        );
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, [2]);
     let stored = records(&store);
     assert_eq!(stored.len(), 3);
     assert_eq!(stored[2]["trace_id"], "trace-2");
@@ -293,14 +272,7 @@ fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
     let rt = runtime();
     let http = reqwest::Client::new();
     let listener = Listener::start(&store, MODE, &[]);
-    rt.block_on(async {
-        for i in 0..3 {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, 0..3);
     listener.kill_9();
     // 100,000 older lines before the three real ones, each with a key of its own.
     let real = std::fs::read(&store).expect("the store");
@@ -316,15 +288,8 @@ fn a_restart_on_a_long_history_binds_first_and_keeps_every_key() {
     file.flush().expect("flush");
     drop(file);
     let listener = Listener::start(&store, MODE, &[]);
-    rt.block_on(async {
-        // The three real ones again: duplicates, answered 200 and not stored; one new.
-        for i in [0, 1, 2, 3] {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    // The three real ones again: duplicates, answered 200 and not stored; one new.
+    deliver_each(&rt, &http, &listener.url, MODE, [0, 1, 2, 3]);
     assert!(
         listener.wait_for_stderr("ready: 100003 deliveries read from 1 of the 1 segments"),
         "{}",
@@ -429,14 +394,7 @@ fn rotation_keeps_every_acknowledged_event_once_across_segments_and_restarts() {
     };
     assert_eq!(traces(&store), expected);
     let listener = Listener::start(&store, MODE, &flags);
-    rt.block_on(async {
-        for i in 0..14 {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, 0..14);
     let printed = listener.drain();
     assert_eq!(printed.len(), 2, "only the two new events: {printed:#?}");
     assert!(
@@ -459,14 +417,7 @@ fn real_records(name: &str, range: std::ops::Range<usize>) -> Vec<serde_json::Va
     let rt = runtime();
     let http = reqwest::Client::new();
     let listener = Listener::start(&store, MODE, &[]);
-    rt.block_on(async {
-        for i in range {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, range);
     listener.kill_9();
     records(&store)
 }
@@ -515,14 +466,7 @@ fn retention_deletes_expired_segments_only_and_a_restart_reads_the_window_only()
         numbered(1).exists() && numbered(2).exists(),
         "the others kept"
     );
-    rt.block_on(async {
-        for i in [1, 2] {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, [1, 2]);
     let printed = listener.drain();
     assert_eq!(
         printed.len(),
@@ -558,14 +502,7 @@ fn a_single_file_store_from_before_segments_opens_as_the_first_segment() {
     let rt = runtime();
     let http = reqwest::Client::new();
     let listener = Listener::start(&store, MODE, &[]);
-    rt.block_on(async {
-        for i in [0, 1, 2] {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, [0, 1, 2]);
     let printed = listener.drain();
     assert_eq!(printed.len(), 1, "{printed:#?}");
     listener.kill_9();
@@ -596,14 +533,7 @@ fn a_sealed_segment_cut_short_is_reported_and_the_store_goes_on() {
     let http = reqwest::Client::new();
     let flags = ["--segment-bytes", "100"];
     let listener = Listener::start(&store, MODE, &flags);
-    rt.block_on(async {
-        for i in 0..3 {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, 0..3);
     listener.kill_9();
     let files = segment_files(&store);
     assert_eq!(files.len(), 3, "one record per segment: {files:?}");
@@ -628,14 +558,7 @@ fn a_sealed_segment_cut_short_is_reported_and_the_store_goes_on() {
         )),
         "{stderr}"
     );
-    rt.block_on(async {
-        for i in 0..3 {
-            assert_eq!(
-                post(&http, &listener.url, &meeting_end(MODE, i)).await,
-                Ok(200)
-            );
-        }
-    });
+    deliver_each(&rt, &http, &listener.url, MODE, 0..3);
     let printed = listener.drain();
     assert_eq!(printed.len(), 1, "only the cut one again: {printed:#?}");
     assert!(printed[0].contains("trace-1"), "{printed:?}");

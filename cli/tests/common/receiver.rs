@@ -95,6 +95,25 @@ pub async fn post_body(
         .map_err(|e| format!("{e:?}"))
 }
 
+/// Posts `meeting_end(mode, i)` for each `i` in turn; each must be answered 200.
+pub fn deliver_each(
+    rt: &tokio::runtime::Runtime,
+    http: &reqwest::Client,
+    url: &str,
+    mode: Mode,
+    ids: impl IntoIterator<Item = usize>,
+) {
+    rt.block_on(async {
+        for i in ids {
+            assert_eq!(
+                post(http, url, &meeting_end(mode, i)).await,
+                Ok(200),
+                "delivery {i}"
+            );
+        }
+    });
+}
+
 /// The store file's lines, each checked to be a whole JSON record.
 pub fn records(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).expect("the store");
