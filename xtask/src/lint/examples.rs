@@ -269,7 +269,7 @@ impl<'a> Checker<'_, 'a> {
             return;
         };
         let validators = Validators::build(self.roots, &components);
-        for job in &self.jobs {
+        for job in self.jobs {
             report(job, &validators, out);
         }
     }
@@ -303,7 +303,7 @@ impl Validators {
             .enumerate()
             .map(|(i, root)| (i.to_string(), root.clone()))
             .collect();
-        if let Ok(validator) = options().build(&json!({ "properties": together })) {
+        if let Ok(validator) = options().build(&object("properties", Value::Object(together))) {
             return Validators::Together(validator);
         }
         Validators::Apart(
@@ -316,13 +316,13 @@ impl Validators {
 }
 
 /// Checks one value and reports what is wrong with it.
-fn report(job: &Job, validators: &Validators, out: &mut Findings) {
+fn report(job: Job, validators: &Validators, out: &mut Findings) {
     let (validator, wrapped, prefix);
     let instance = match validators {
         Validators::Together(v) => {
             validator = v;
             prefix = format!("/{}", job.root);
-            wrapped = json!({ job.root.to_string(): job.instance });
+            wrapped = object(&job.root.to_string(), job.instance);
             &wrapped
         }
         Validators::Apart(each) => {
@@ -400,7 +400,7 @@ fn components_registry(ctx: &Ctx) -> Option<Registry<'static>> {
         .collect();
     Registry::new()
         .draft(Draft::Draft202012)
-        .add(COMPONENTS_URI, json!({ "$defs": defs }))
+        .add(COMPONENTS_URI, object("$defs", Value::Object(defs)))
         .ok()?
         .prepare()
         .ok()
@@ -585,9 +585,19 @@ fn convert(ctx: &Ctx, schema: &Value, base: &str, depth: usize) -> Value {
         // `nullable: true` without `type` (beside `allOf`, typically): OAS 3.0.3 says it has no
         // effect, but typify, and so progenitor, makes the type an `Option` and takes `null`;
         // values are checked as the generated client reads them (`nullable-without-type` warns).
-        return json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
+        return object(
+            "anyOf",
+            Value::Array(vec![json!({"type": "null"}), Value::Object(out)]),
+        );
     }
     Value::Object(out)
+}
+
+/// `{key: value}`, moving `value` in (`json!` would serialise a copy of it).
+fn object(key: &str, value: Value) -> Value {
+    let mut map = Map::new();
+    map.insert(key.to_string(), value);
+    Value::Object(map)
 }
 
 /// An integer bound as a JSON number (every format's range fits in i64 or u64).

@@ -8,11 +8,14 @@
 //! identifier. The tests at the end hold these functions to the identifiers progenitor actually
 //! generates, so an upgrade that changes the naming fails them.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use heck::{ToPascalCase, ToSnakeCase};
 use unicode_ident::{is_xid_continue, is_xid_start};
 
 /// The case an identifier is made in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Case {
     /// `UpperCamelCase`: types and enum variants.
     Pascal,
@@ -21,7 +24,7 @@ pub enum Case {
 }
 
 /// Which generator's naming: they differ only for names that cannot start an identifier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Generator {
     /// typify (types, fields, variants): prefixes `x` / `X`.
     Typify,
@@ -38,6 +41,24 @@ fn to_case(s: &str, case: Case) -> String {
 
 /// The identifier `generator` makes of `name` in `case`.
 pub fn ident(generator: Generator, name: &str, case: Case) -> String {
+    thread_local! {
+        /// Identifiers already made: specs repeat the same property and parameter names, and
+        /// heck, unoptimised as `cargo xtask lint` runs, took 35 k instructions a name (0.36 G
+        /// on GitHub's 3.7 MB spec).
+        static MADE: RefCell<HashMap<(Generator, Case, String), String>> =
+            RefCell::new(HashMap::new());
+    }
+    let key = (generator, case, name.to_string());
+    if let Some(made) = MADE.with_borrow(|made| made.get(&key).cloned()) {
+        return made;
+    }
+    let made = make_ident(generator, name, case);
+    MADE.with_borrow_mut(|made_| made_.insert(key, made.clone()));
+    made
+}
+
+/// [`ident`], without the cache.
+fn make_ident(generator: Generator, name: &str, case: Case) -> String {
     let out = match name {
         "+1" => "plus1".to_string(),
         "-1" => "minus1".to_string(),
