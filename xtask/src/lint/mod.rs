@@ -388,13 +388,22 @@ fn finish(root: &Node, out: Findings) -> Vec<Finding> {
         })
         .map(|f| f.pointer.as_str())
         .collect();
+    // Which findings stay, decided on borrowed keys so that none is copied (GitHub's spec has
+    // 5,000 findings).
     let mut seen = HashSet::new();
-    let mut findings: Vec<Finding> = out
+    let keep: Vec<bool> = out
         .0
         .iter()
-        .filter(|f| f.rule != Rule::Oas3Schema || !specific.contains(f.pointer.as_str()))
-        .filter(|f| seen.insert((f.rule, f.pointer.clone(), f.message.clone())))
-        .cloned()
+        .map(|f| {
+            (f.rule != Rule::Oas3Schema || !specific.contains(f.pointer.as_str()))
+                && seen.insert((f.rule, f.pointer.as_str(), f.message.as_str()))
+        })
+        .collect();
+    let mut findings: Vec<Finding> = out
+        .0
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(f, keep)| keep.then_some(f))
         .collect();
     for f in &mut findings {
         if f.pos.is_none() {
