@@ -3,12 +3,14 @@
 //! that the Rust type of its integer `format` cannot hold is `value-outside-format`.
 //!
 //! OAS 3.0 schemas are not JSON Schema, so each is converted first: component references become
-//! `$defs` entries (recursive schemas stay recursive), other local references are inlined,
+//! references to the `$defs` entries of one registry resource holding every converted component
+//! (recursive schemas stay recursive), other local references are inlined,
 //! `nullable: true` adds `null` to `type` and `enum` (and, without `type`, allows `null` as typify
 //! does), draft-04 boolean `exclusiveMinimum` becomes
 //! the numeric form, integer formats become the bounds of the Rust type typify makes of them, properties marked `readOnly`/`writeOnly` are
 //! not required (an example may be a request or a response), and OAS-only keywords (`example`,
-//! `xml`, `discriminator`, ...) are dropped.
+//! `xml`, `discriminator`, ...) are dropped. The schemas are compiled together, once the walk
+//! has recorded every value to check ([`Checker::run`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -159,7 +161,7 @@ struct Job {
 }
 
 impl<'a> Checker<'_, 'a> {
-    /// Validates `example` and `examples.*.value` of a parameter, header or media type.
+    /// Records `example` and `examples.*.value` of a parameter, header or media type.
     fn examples_of(
         &mut self,
         owner: &'a Node,
