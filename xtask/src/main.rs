@@ -5,6 +5,7 @@
 
 mod ci;
 mod codegen;
+mod disk;
 mod doc_facts;
 mod features;
 mod forgery;

@@ -127,7 +127,11 @@ fn compatible_spec_changes_regenerate_cleanly_and_breaking_ones_are_reported() {
     );
 
     // ... and the tests that build generated values pass against it: the wrapper's (the dismiss
-    // body, the meeting.end event) and the typed mocks' (the error answer).
+    // body, the meeting.end event) and the typed mocks' (the error answer). The copy lives in
+    // the target directory, away from the project's `../shared` vectors, so the checks that the
+    // vendored vectors are the shared ones are skipped here: they compare files the spec change
+    // does not touch, and the workspace's own test run makes them (on CI a missing shared file
+    // fails them, as this copy's would).
     for args in [
         &[
             "test",
@@ -136,6 +140,9 @@ fn compatible_spec_changes_regenerate_cleanly_and_breaking_ones_are_reported() {
             "--features",
             "webhook",
             "--lib",
+            "--",
+            "--skip",
+            "vendored_vectors_match_the_shared_ones",
         ][..],
         &[
             "test",
