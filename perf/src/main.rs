@@ -230,7 +230,11 @@ fn dismiss_call(client: &Client) -> tencent_meeting::DismissMeeting {
 
 fn event_path(iterations: u32) -> Result<(), String> {
     let webhook = Webhook::new(TOKEN, Some(KEY)).map_err(|e| format!("webhook: {e}"))?;
-    let sealed = webhook.seal_event(&notice(), "1700000000123", "58209741");
+    let sealed = webhook.seal_event(
+        &MeetingEndNotice::sample().to_json(),
+        "1700000000123",
+        "58209741",
+    );
     let headers = sealed.header_map();
     let events = webhook
         .verify_and_parse(&headers, &sealed.body)
@@ -272,25 +276,4 @@ fn receive_once(
         .map_err(|e| e.to_string())?;
     black_box(events);
     Ok(())
-}
-
-/// The webhook bench's `meeting.end` (about 700 bytes of JSON).
-fn notice() -> Vec<u8> {
-    let mut notice = MeetingEndNotice::new(
-        "e7aa65dd-f7e6-4b62-912c-2035173b34a9",
-        "13339451618278424869",
-        1_700_000_000_000,
-    );
-    notice.meeting_code = Some("530812452".into());
-    notice.subject = Some("Weekly sync of the platform team".into());
-    notice.meeting_type = Some(1);
-    notice.create_mode = Some(0);
-    notice.create_from = Some(6);
-    notice.sub_meeting_id = Some("1700000000".into());
-    notice.start_time = Some(1_700_000_000);
-    notice.end_time = Some(1_700_003_600);
-    notice.creator_userid = Some("tester00006ba5bab339858c13c930cca95684".into());
-    notice.operator_userid = Some("tester00006ba5bab339858c13c930cca95684".into());
-    notice.operator_instance_id = Some("1".into());
-    notice.to_json()
 }
