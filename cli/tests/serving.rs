@@ -12,7 +12,10 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::receiver::{Listener, Mode, meeting_end, records, runtime, store_path};
+use common::receiver::{
+    Listener, Mode, connect, meeting_end, post_head, read_until_closed, records, runtime,
+    store_path,
+};
 
 /// Every delivery here is in AES mode.
 const MODE: Mode = Mode::Aes;
@@ -133,53 +136,6 @@ fn a_stdout_nobody_reads_blocks_no_delivery() {
     );
 }
 
-/// A raw connection to the listener; reads give up after 30 s (a hang, not a measurement).
-fn connect(addr: &str) -> TcpStream {
-    let stream = TcpStream::connect(addr).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("a read timeout");
-    stream
-}
-
-/// Reads until the server closes the connection: what it sent, or an error if it was still
-/// open after the read timeout.
-fn read_until_closed(stream: &mut TcpStream) -> Result<String, String> {
-    let mut received = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => return Ok(String::from_utf8_lossy(&received).into_owned()),
-            Ok(n) => received.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => {
-                return Ok(String::from_utf8_lossy(&received).into_owned());
-            }
-            Err(e) => {
-                return Err(format!(
-                    "still open ({e}); received {:?}",
-                    String::from_utf8_lossy(&received)
-                ));
-            }
-        }
-    }
-}
-
-/// The head of a signed POST of delivery `i`, with `content_length` declared.
-fn post_head(i: usize, content_length: u64) -> String {
-    let sealed = meeting_end(MODE, i);
-    let mut head = format!(
-        "POST /hook HTTP/1.1\r\nhost: localhost\r\ncontent-length: {content_length}\r\ncontent-type: application/json\r\n"
-    );
-    for (name, value) in &sealed.header_map() {
-        head.push_str(&format!(
-            "{name}: {}\r\n",
-            value.to_str().expect("ASCII header")
-        ));
-    }
-    head.push_str("\r\n");
-    head
-}
-
 /// Bullet 2: an idle connection, a header sent a byte at a time, a kept-alive connection that
 /// goes quiet, a body that never comes and a declared body over the limit are each closed by
 /// the listener (here with 1 s timeouts), and it still takes an honest delivery.
@@ -206,7 +162,7 @@ fn idle_slow_and_bodiless_connections_are_closed() {
     let mut slow = connect(&addr);
     let mut slow_writer = slow.try_clone().expect("clone");
     let dribble = std::thread::spawn(move || {
-        let head = post_head(1, 10);
+        let head = post_head(MODE, 1, 10);
         for byte in head.as_bytes().iter().cycle().take(600) {
             if slow_writer.write_all(&[*byte]).is_err() {
                 return true;
@@ -218,11 +174,11 @@ fn idle_slow_and_bodiless_connections_are_closed() {
     // A head declaring 1,000 bytes, then nothing.
     let mut bodiless = connect(&addr);
     bodiless
-        .write_all(post_head(2, 1000).as_bytes())
+        .write_all(post_head(MODE, 2, 1000).as_bytes())
         .expect("sent");
     // A head declaring 100,000,000,000 bytes: over the 1 MiB limit.
     let mut huge = connect(&addr);
-    huge.write_all(post_head(3, 100_000_000_000).as_bytes())
+    huge.write_all(post_head(MODE, 3, 100_000_000_000).as_bytes())
         .expect("sent");
     // One answered request (the URL check), then quiet.
     let mut kept_alive = connect(&addr);
@@ -346,7 +302,8 @@ fn ctrl_c_with_a_slow_client_connected_ends_the_listener() {
     );
     let _idle = connect(&listener.addr);
     let mut slow = connect(&listener.addr);
-    slow.write_all(post_head(1, 1000).as_bytes()).expect("sent");
+    slow.write_all(post_head(MODE, 1, 1000).as_bytes())
+        .expect("sent");
     let mut slow_writer = slow.try_clone().expect("clone");
     std::thread::spawn(move || {
         for _ in 0..1000 {
@@ -378,7 +335,8 @@ fn over_the_cap_a_slow_body_makes_room_for_a_whole_delivery() {
         None,
     );
     let mut slow = connect(&listener.addr);
-    slow.write_all(post_head(1, 1000).as_bytes()).expect("sent");
+    slow.write_all(post_head(MODE, 1, 1000).as_bytes())
+        .expect("sent");
     std::thread::sleep(Duration::from_millis(200));
     let status = runtime().block_on(post(&client(), &listener.url, 2));
     assert_eq!(status, Ok(200));

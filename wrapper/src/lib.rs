@@ -82,6 +82,8 @@ mod status;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 mod transport;
+#[cfg(test)]
+mod vendored;
 
 /// Guides beyond the API reference.
 pub mod docs {

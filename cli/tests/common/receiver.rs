@@ -1,8 +1,10 @@
 //! What the receiver's process tests share: the webhook secrets, `meeting.end` deliveries sealed
 //! as the platform sends them, a store path per test, posting a delivery, the store's records,
-//! and `tencent-meeting events listen` as a process ([`Listener`]).
+//! `tencent-meeting events listen` as a process ([`Listener`]), and raw connections to it (a
+//! request head with any declared length, read until the listener closes).
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, ErrorKind, Read as _};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -411,4 +413,51 @@ impl Drop for Listener {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A raw connection to the listener; reads give up after 30 s (a hang, not a measurement).
+pub fn connect(addr: &str) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a read timeout");
+    stream
+}
+
+/// Reads until the server closes the connection: what it sent, or an error if it was still
+/// open after the read timeout.
+pub fn read_until_closed(stream: &mut TcpStream) -> Result<String, String> {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(String::from_utf8_lossy(&received).into_owned()),
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => {
+                return Ok(String::from_utf8_lossy(&received).into_owned());
+            }
+            Err(e) => {
+                return Err(format!(
+                    "still open ({e}); received {:?}",
+                    String::from_utf8_lossy(&received)
+                ));
+            }
+        }
+    }
+}
+
+/// The head of a signed POST of delivery `i` in `mode`, with `content_length` declared.
+pub fn post_head(mode: Mode, i: usize, content_length: u64) -> String {
+    let sealed = meeting_end(mode, i);
+    let mut head = format!(
+        "POST /hook HTTP/1.1\r\nhost: localhost\r\ncontent-length: {content_length}\r\ncontent-type: application/json\r\n"
+    );
+    for (name, value) in &sealed.header_map() {
+        head.push_str(&format!(
+            "{name}: {}\r\n",
+            value.to_str().expect("ASCII header")
+        ));
+    }
+    head.push_str("\r\n");
+    head
 }
