@@ -49,7 +49,7 @@ use crate::error::Error;
 ///
 /// impl Dismisser for MyOwn {
 ///     fn dismiss(
-///         &self,
+///         self,
 ///         _request: DismissRequest,
 ///     ) -> impl Future<Output = Result<Dismissed, Error>> + Send {
 ///         std::future::ready(Err(Error::from(ValidationError::new("mine", "refused"))))
@@ -84,7 +84,7 @@ pub(crate) mod sealed {
     pub trait Sealed {
         /// Validates, plans and runs `request`.
         fn dismiss(
-            &self,
+            self,
             request: DismissRequest,
         ) -> impl Future<Output = Result<Dismissed, Error>> + Send;
     }
@@ -92,7 +92,7 @@ pub(crate) mod sealed {
 
 impl sealed::Sealed for Client {
     fn dismiss(
-        &self,
+        self,
         request: DismissRequest,
     ) -> impl Future<Output = Result<Dismissed, Error>> + Send {
         crate::dismiss::send_on(self, request)

@@ -102,7 +102,7 @@ impl Dismisser for FakeDismisser {}
 
 impl sealed::Sealed for FakeDismisser {
     fn dismiss(
-        &self,
+        self,
         request: DismissRequest,
     ) -> impl Future<Output = Result<Dismissed, Error>> + Send {
         let result = request

@@ -63,6 +63,23 @@ async fn header_names_go_out_title_cased_as_the_go_sdk_sends_them() {
     assert!(!names.iter().any(|n| n.eq_ignore_ascii_case("api-version")));
 }
 
+/// The future `send()` returns can be spawned as it is: it is `Send` and owns what it needs,
+/// so the caller's client may be dropped before it runs.
+#[tokio::test]
+async fn the_send_future_is_spawned_as_a_task_of_its_own() {
+    let server = Scripted::start(vec![Step::answer(200, "")]).await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .build()
+        .expect("client");
+    let task = tokio::spawn(dismiss(&client).send());
+    drop(client);
+    let dismissed = task.await.expect("the task joins").expect("dismissed");
+    assert_eq!(dismissed.meeting_id(), "7567173273889276131");
+    assert_eq!(server.requests().len(), 1);
+}
+
 #[tokio::test]
 async fn a_users_own_reqwest_client_carries_the_requests() {
     let server = Scripted::start(vec![Step::answer(200, "")]).await;
@@ -286,21 +303,47 @@ async fn the_signing_hook_signs_the_generated_clients_requests() {
     ));
 }
 
-/// The events a tracing subscriber saw: (target, fields as `name=value`).
+/// The events a tracing subscriber saw: (target, fields as `name=value`). Spans are recorded
+/// as events of target `span:NAME` when they are created, and each event's fields end with
+/// `in_span=NAME` for every span it was logged in.
 type Events = Arc<Mutex<Vec<(String, Vec<String>)>>>;
 
 struct Collect(Events);
 
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Collect {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Fields(Vec<String>);
-        impl tracing::field::Visit for Fields {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0.push(format!("{}={value:?}", field.name()));
-            }
-        }
+struct Fields(Vec<String>);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push(format!("{}={value:?}", field.name()));
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for Collect
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut fields = Fields(Vec::new());
+        attrs.record(&mut fields);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((format!("span:{}", attrs.metadata().name()), fields.0));
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
         let mut fields = Fields(Vec::new());
         event.record(&mut fields);
+        if let Some(scope) = ctx.event_scope(event) {
+            fields
+                .0
+                .extend(scope.map(|span| format!("in_span={}", span.name())));
+        }
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -349,4 +392,24 @@ async fn each_attempt_logs_one_event_under_the_documented_target() {
     }
     assert!(attempts[0].contains(&"api_code=960000".to_string()));
     assert!(attempts[2].contains(&"status=200".to_string()));
+    // Each attempt is logged inside the call's span, which names the operation and meeting.
+    for fields in &attempts {
+        assert!(
+            fields.contains(&"in_span=tencent_meeting".to_string()),
+            "{fields:?}"
+        );
+    }
+    let spans: Vec<&Vec<String>> = events
+        .iter()
+        .filter(|(target, _)| target == "span:tencent_meeting")
+        .map(|(_, fields)| fields)
+        .collect();
+    assert_eq!(
+        spans,
+        [&vec![
+            "operation=\"dismiss_meeting\"".to_string(),
+            "meeting_id=\"7567173273889276131\"".to_string(),
+        ]],
+        "{events:?}"
+    );
 }

@@ -12,7 +12,7 @@ use super::budget::Budget;
 use super::retry_decision::{Next, Standing, after_failure};
 use super::trace::{AttemptLog, call_span};
 use crate::before_send::BeforeSend;
-use crate::client::Client;
+use crate::client::{Client, ClientInner};
 use crate::error::{ApiError, BeforeSendError, Error, OutcomeUnknown, TransportError};
 use crate::rate_limit::RateLimiter;
 use crate::response::{Answer, Failure, GeneratedError, empty_success, map_error};
@@ -95,7 +95,7 @@ impl Client {
         operation: &'static str,
         meeting_id: &str,
         budget: &Budget,
-        mut send: F,
+        send: F,
         already_done: impl Fn(&ApiError) -> bool,
         before_send: Option<&BeforeSend>,
     ) -> Attempted<T>
@@ -104,124 +104,144 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, GeneratedError>>,
     {
-        let inner = &self.inner;
-        let attempts = async {
-            let mut outcome_unknown = false;
-            let mut attempt = 0;
-            let mut first_sent = None;
-            loop {
-                attempt += 1;
-                if let Some(limiter) = &inner.rate_limiter
-                    && let Err(error) = wait_for_turn(limiter.as_ref(), budget).await
-                {
-                    return Attempted {
-                        outcome: Outcome::Failed {
-                            error,
-                            outcome_unknown,
-                        },
-                        attempts: attempt - 1,
-                        first_sent,
-                    };
-                }
-                if attempt == 1 {
-                    if let Some(hook) = before_send
-                        && let Err(e) = hook.run().await
-                    {
-                        return Attempted {
-                            outcome: Outcome::Failed {
-                                error: BeforeSendError::new(e).into(),
-                                outcome_unknown: false,
-                            },
-                            attempts: 0,
-                            first_sent: None,
-                        };
-                    }
-                    first_sent = Some(SystemTime::now());
-                }
-                let started = Instant::now();
-                let (result, record) = run_attempt(budget.attempt(), send()).await;
-                let result = match result {
-                    Ok(value) => value.check(&record),
-                    // The documented empty success body, which the generated client fails to
-                    // decode as JSON, is answered without the boxed mapping.
-                    Err(e) => match empty_success::<T>(&e, &record) {
-                        Some(value) => Ok(value),
-                        // Boxed: it is about 1 KB and only failures need it.
-                        None => match Box::pin(map_error::<T>(e, &record)).await {
-                            Failure::Empty(value) => Ok(value),
-                            // Only dry-run hooks stop a request, and they are not used here.
-                            Failure::DryRunStop => Err(TransportError::new(
-                                "the request was stopped before it was sent",
-                                false,
-                            )
-                            .into()),
-                            Failure::Error(e) => Err(e),
+        let span = call_span(operation, meeting_id);
+        // Without a span the loop is awaited as it is: wrapping it in `Instrumented` would move
+        // its ~2.5 KB future once more on every call.
+        if span.is_none() {
+            attempts(&self.inner, budget, send, already_done, before_send).await
+        } else {
+            attempts(&self.inner, budget, send, already_done, before_send)
+                .instrument(span)
+                .await
+        }
+    }
+}
+
+/// The attempt loop of [`Client::attempt`].
+async fn attempts<T, F, Fut>(
+    inner: &ClientInner,
+    budget: &Budget,
+    mut send: F,
+    already_done: impl Fn(&ApiError) -> bool,
+    before_send: Option<&BeforeSend>,
+) -> Attempted<T>
+where
+    T: Answer,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, GeneratedError>>,
+{
+    let mut outcome_unknown = false;
+    let mut attempt = 0;
+    let mut first_sent = None;
+    loop {
+        attempt += 1;
+        if let Some(limiter) = &inner.rate_limiter
+            && let Err(error) = wait_for_turn(limiter.as_ref(), budget).await
+        {
+            return Attempted {
+                outcome: Outcome::Failed {
+                    error,
+                    outcome_unknown,
+                },
+                attempts: attempt - 1,
+                first_sent,
+            };
+        }
+        if attempt == 1 {
+            if let Some(hook) = before_send
+                && let Err(e) = hook.run().await
+            {
+                return Attempted {
+                    outcome: Outcome::Failed {
+                        error: BeforeSendError::new(e).into(),
+                        outcome_unknown: false,
+                    },
+                    attempts: 0,
+                    first_sent: None,
+                };
+            }
+            first_sent = Some(SystemTime::now());
+        }
+        let started = Instant::now();
+        let (result, record) = run_attempt(budget.attempt(), send()).await;
+        let result = match result {
+            Ok(value) => value.check(&record),
+            // The documented empty success body, which the generated client fails to
+            // decode as JSON, is answered without the boxed mapping.
+            Err(e) => match empty_success::<T>(&e, &record) {
+                Some(value) => Ok(value),
+                // Boxed: it is about 1 KB and only failures need it.
+                None => match Box::pin(map_error::<T>(e, &record)).await {
+                    Failure::Empty(value) => Ok(value),
+                    // Only dry-run hooks stop a request, and they are not used here.
+                    Failure::DryRunStop => Err(TransportError::new(
+                        "the request was stopped before it was sent",
+                        false,
+                    )
+                    .into()),
+                    Failure::Error(e) => Err(e),
+                },
+            },
+        };
+        let mut log = AttemptLog {
+            attempt,
+            status: record.status.unwrap_or(0),
+            api_code: 0,
+            trace_id: record.trace_id.as_deref().unwrap_or(""),
+            elapsed: started.elapsed(),
+        };
+        let error = match result {
+            Ok(value) => {
+                log.answered(record.nonce);
+                return Attempted {
+                    outcome: Outcome::Answered {
+                        value,
+                        answer: Answered {
+                            status: record.status.unwrap_or(200),
+                            trace_id: record.trace_id,
                         },
                     },
+                    attempts: attempt,
+                    first_sent,
                 };
-                let mut log = AttemptLog {
-                    attempt,
-                    status: record.status.unwrap_or(0),
-                    api_code: 0,
-                    trace_id: record.trace_id.as_deref().unwrap_or(""),
-                    elapsed: started.elapsed(),
-                };
-                let error = match result {
-                    Ok(value) => {
-                        log.answered(record.nonce);
-                        return Attempted {
-                            outcome: Outcome::Answered {
-                                value,
-                                answer: Answered {
-                                    status: record.status.unwrap_or(200),
-                                    trace_id: record.trace_id,
-                                },
-                            },
-                            attempts: attempt,
-                            first_sent,
-                        };
-                    }
-                    Err(error) => error,
-                };
-                log.api_code = error.api().map_or(0, ApiError::code);
-                let error = match error {
-                    Error::Api(api) if outcome_unknown && already_done(&api) => {
-                        log.already_done(&api);
-                        return Attempted {
-                            outcome: Outcome::AlreadyDoneAfterUnknown(api),
-                            attempts: attempt,
-                            first_sent,
-                        };
-                    }
-                    other => other,
-                };
-                outcome_unknown |= error.maybe_applied();
-                let standing = Standing {
-                    attempt,
-                    retry: &budget.retry,
-                    remaining: budget.remaining(),
-                    rate_limit_window: inner.rate_limit_window,
-                };
-                match after_failure(&error, standing, inner.stamper.clock.as_ref()) {
-                    Next::GiveUp(why) => {
-                        log.gave_up(why.reason(), outcome_unknown, &error);
-                        return Attempted {
-                            outcome: Outcome::Failed {
-                                error,
-                                outcome_unknown,
-                            },
-                            attempts: attempt,
-                            first_sent,
-                        };
-                    }
-                    Next::Retry(delay) => {
-                        log.retrying(delay, &error);
-                        tokio::time::sleep(delay).await;
-                    }
-                }
             }
+            Err(error) => error,
         };
-        // One future either way, so it is stored once.
-        attempts.instrument(call_span(operation, meeting_id)).await
+        log.api_code = error.api().map_or(0, ApiError::code);
+        let error = match error {
+            Error::Api(api) if outcome_unknown && already_done(&api) => {
+                log.already_done(&api);
+                return Attempted {
+                    outcome: Outcome::AlreadyDoneAfterUnknown(api),
+                    attempts: attempt,
+                    first_sent,
+                };
+            }
+            other => other,
+        };
+        outcome_unknown |= error.maybe_applied();
+        let standing = Standing {
+            attempt,
+            retry: &budget.retry,
+            remaining: budget.remaining(),
+            rate_limit_window: inner.rate_limit_window,
+        };
+        match after_failure(&error, standing, inner.stamper.clock.as_ref()) {
+            Next::GiveUp(why) => {
+                log.gave_up(why.reason(), outcome_unknown, &error);
+                return Attempted {
+                    outcome: Outcome::Failed {
+                        error,
+                        outcome_unknown,
+                    },
+                    attempts: attempt,
+                    first_sent,
+                };
+            }
+            Next::Retry(delay) => {
+                log.retrying(delay, &error);
+                tokio::time::sleep(delay).await;
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@
 mod request;
 mod send;
 
+use std::future::Future;
 use std::time::Duration;
 
 pub(crate) use request::DismissRequest;
@@ -169,8 +170,10 @@ impl<D: Dismisser> DismissMeeting<D> {
     /// `Ok` only with evidence that the meeting ended ([`Dismissed::evidence`]). When an attempt
     /// may have reached the service unanswered and nothing since showed the outcome, the error is
     /// [`Error::OutcomeUnknown`].
-    pub async fn send(self) -> Result<Dismissed, Error> {
-        self.dismisser.dismiss(self.request).await
+    // Not an `async fn`: the future returned is the dismisser's own, not one more layer around
+    // it that every caller would move into place (it holds the ~4 KB attempt futures).
+    pub fn send(self) -> impl Future<Output = Result<Dismissed, Error>> + Send {
+        self.dismisser.dismiss(self.request)
     }
 }
 

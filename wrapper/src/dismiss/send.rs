@@ -18,7 +18,10 @@ use super::request::DismissRequest;
 const ALREADY_ENDED: i64 = 13603;
 
 /// Validates, looks up when asked, plans and sends `request` on `client`.
-pub(crate) async fn dismiss(client: &Client, request: DismissRequest) -> Result<Dismissed, Error> {
+///
+/// Takes the client by value so that the future is the caller's `send()` future itself.
+pub(crate) async fn dismiss(client: Client, request: DismissRequest) -> Result<Dismissed, Error> {
+    let client = &client;
     let budget = Budget::start(client, request.overrides)?;
     let credentials = client.credentials();
     let validated = request.validate(credentials.open_id())?;
