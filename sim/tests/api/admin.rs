@@ -270,10 +270,19 @@ async fn hostile_requests_never_hurt_the_server() {
         let raw = signed(&sim, "POST", &uri, body).await;
         assert_eq!((raw.status, raw.code()), (400, codes::INVALID_PARAMETER));
     }
-    // A huge body.
-    let huge = vec![b' '; 2 * 1024 * 1024];
-    let raw = signed(&sim, "POST", &uri, &huge).await;
-    assert_eq!((raw.status, raw.code()), (413, codes::INVALID_PARAMETER));
+    // A huge body, over a raw socket: the simulator answers 413 after its limit (64 KiB) and
+    // closes while the rest is still being written, and an HTTP client still writing may report
+    // the broken pipe instead of the answer. `exchange` ignores the write error and reads.
+    let huge = signed_request(&sim, &uri, &vec![b' '; 2 * 1024 * 1024]);
+    let addr = sim.addr();
+    let answer = tokio::task::spawn_blocking(move || exchange(addr, &huge))
+        .await
+        .expect("ran");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains(&format!("{}", codes::INVALID_PARAMETER)),
+        "{answer}"
+    );
     // Unknown paths and methods.
     assert_eq!(signed(&sim, "GET", "/v1/users", b"").await.status, 404);
     assert_eq!(signed(&sim, "PUT", &uri, b"").await.status, 405);
@@ -309,6 +318,7 @@ async fn hostile_requests_never_hurt_the_server() {
 fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).expect("connects");
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let _ = stream.write_all(request);
     let _ = stream.shutdown(std::net::Shutdown::Write);
     let mut answer = Vec::new();
@@ -316,12 +326,8 @@ fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
-#[tokio::test]
-async fn the_documented_header_case_is_accepted() {
-    let sim = sim().await;
-    let id = create(&sim, MeetingSpec::new(ALICE));
-    let uri = format!("/v1/meetings/{id}/dismiss");
-    let body = br#"{"userid":"alice","instanceid":1,"reason_code":1}"#;
+/// A signed `POST uri` with `body`, as bytes for [`exchange`], headers in the documented case.
+fn signed_request(sim: &Simulator, uri: &str, body: &[u8]) -> Vec<u8> {
     let mut request = format!(
         "POST {uri} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -329,7 +335,7 @@ async fn the_documented_header_case_is_accepted() {
     for (name, value) in signed_headers(
         sim.credentials(),
         "POST",
-        &uri,
+        uri,
         body,
         now_secs(),
         rand_nonce(),
@@ -339,6 +345,16 @@ async fn the_documented_header_case_is_accepted() {
     request.push_str("\r\n");
     let mut bytes = request.into_bytes();
     bytes.extend_from_slice(body);
+    bytes
+}
+
+#[tokio::test]
+async fn the_documented_header_case_is_accepted() {
+    let sim = sim().await;
+    let id = create(&sim, MeetingSpec::new(ALICE));
+    let uri = format!("/v1/meetings/{id}/dismiss");
+    let body = br#"{"userid":"alice","instanceid":1,"reason_code":1}"#;
+    let bytes = signed_request(&sim, &uri, body);
     let addr = sim.addr();
     let answer = tokio::task::spawn_blocking(move || exchange(addr, &bytes))
         .await
