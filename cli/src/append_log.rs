@@ -353,11 +353,8 @@ mod tests {
 
     use super::*;
 
-    fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("append-log-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        dir.join("log.jsonl")
+    fn temp(name: &str) -> crate::test_dir::TestFile {
+        crate::test_dir::TestFile::new(&format!("append-log-{name}"), "log.jsonl")
     }
 
     fn accept(_: u64, _: &[u8]) -> Result<(), String> {

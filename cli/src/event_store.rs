@@ -595,11 +595,8 @@ mod tests {
         parse_event(text.as_bytes()).expect("an event")
     }
 
-    fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("event-store-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        dir.join("events.jsonl")
+    fn temp(name: &str) -> crate::test_dir::TestFile {
+        crate::test_dir::TestFile::new(&format!("event-store-{name}"), "events.jsonl")
     }
 
     #[tokio::test]
@@ -631,7 +628,7 @@ mod tests {
         drop(store);
         let (store, opened) = reopen(&path);
         assert_eq!(opened.torn_bytes, 0);
-        assert_eq!(opened.segment, path);
+        assert_eq!(opened.segment, path.to_path_buf());
         assert_eq!(
             store.append(end("t1", "1", 0, 5)).await.ok(),
             Some(Appended::Duplicate)
@@ -745,7 +742,7 @@ mod tests {
                 unusable: None,
                 on_unusable: unexpected,
                 loaded: watch::channel(None).0,
-                base: path.clone(),
+                base: path.to_path_buf(),
                 _lock: segments::lock(&path).expect("locks"),
                 policy: Policy::DEFAULT,
                 active: 0,

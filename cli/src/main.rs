@@ -18,6 +18,8 @@ mod server;
 mod shared_db;
 mod sign;
 mod sim;
+#[cfg(test)]
+mod test_dir;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -125,5 +127,31 @@ mod tests {
             !colour(false, None),
             "a file or a pipe gets no colour codes"
         );
+    }
+
+    /// Here rather than in `test_dir.rs`: the process tests include that file as well, and would
+    /// each run this again.
+    #[test]
+    fn a_test_dir_is_removed_when_the_test_ends_and_kept_when_it_fails() {
+        use crate::test_dir::TestDir;
+
+        let passed = {
+            let dir = TestDir::new("test-dir");
+            std::fs::write(dir.join("file"), "x").expect("written");
+            dir.to_path_buf()
+        };
+        assert!(!passed.exists(), "{}", passed.display());
+
+        let (tx, rx) = std::sync::mpsc::channel();
+        let failing = std::thread::spawn(move || {
+            let dir = TestDir::new("test-dir-failing");
+            std::fs::write(dir.join("file"), "x").expect("written");
+            tx.send(dir.to_path_buf()).expect("sent");
+            panic!("a failing test");
+        });
+        assert!(failing.join().is_err());
+        let kept = rx.recv().expect("the path");
+        assert!(kept.join("file").exists(), "{}", kept.display());
+        std::fs::remove_dir_all(&kept).expect("removed");
     }
 }

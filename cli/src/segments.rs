@@ -210,9 +210,7 @@ mod tests {
 
     #[test]
     fn segments_are_named_listed_and_placed_in_time() {
-        let dir = std::env::temp_dir().join(format!("segments-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = crate::test_dir::TestDir::new("segments");
         let base = dir.join("events.jsonl");
         assert_eq!(list(&base).expect("lists"), Vec::<u64>::new());
         for (n, text) in [

@@ -61,7 +61,8 @@ fn feed_and_wait(mut child: Child, ids: &[String]) -> (Option<i32>, Vec<Value>) 
 fn each_meeting_is_confirmed_by_its_meeting_end_event() {
     let sim = Sim::start();
     let ids = sim.meetings(3);
-    let journal = tempdir().join("journal.jsonl");
+    let dir = tempdir();
+    let journal = dir.join("journal.jsonl");
     let (child, url) = start_confirming(
         &sim,
         &["--wait", "20", "--journal", &journal.to_string_lossy()],

@@ -174,9 +174,10 @@ fn max_age_refuses_stale_deliveries() {
 
 #[test]
 fn missing_or_bad_secrets_and_urls_are_usage_errors() {
+    let (no_token, bad_key) = (store_path("no-token"), store_path("bad-key"));
     let out = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
         .args(["events", "listen", "--addr", "127.0.0.1:0", "--store"])
-        .arg(store_path("no-token"))
+        .arg(&no_token)
         .env_remove("TENCENT_MEETING_WEBHOOK_TOKEN")
         .output()
         .expect("runs");
@@ -185,7 +186,7 @@ fn missing_or_bad_secrets_and_urls_are_usage_errors() {
     assert!(stderr.contains("TENCENT_MEETING_WEBHOOK_TOKEN"), "{stderr}");
     let out = Command::new(assert_cmd::cargo::cargo_bin("tencent-meeting"))
         .args(["events", "listen", "--addr", "127.0.0.1:0", "--store"])
-        .arg(store_path("bad-key"))
+        .arg(&bad_key)
         .env("TENCENT_MEETING_WEBHOOK_TOKEN", TOKEN)
         .env("TENCENT_MEETING_WEBHOOK_AES_KEY", "too-short")
         .output()

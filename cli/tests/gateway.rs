@@ -123,8 +123,8 @@ fn a_gateways_page_after_the_service_acted_ends_done_or_unknown_never_failed() {
 }
 
 /// A journal that left an ID in doubt ("sending" with no outcome), as a crash leaves it.
-fn in_doubt_journal(id: &str) -> std::path::PathBuf {
-    let journal = tempdir().join("journal.jsonl");
+fn in_doubt_journal(id: &str) -> common::TestFile {
+    let journal = common::TestFile::new("cli-journal", "journal.jsonl");
     std::fs::write(
         &journal,
         format!("{{\"meeting_id\":\"{id}\",\"line\":1,\"status\":\"sending\"}}\n"),

@@ -222,7 +222,7 @@ fn a_store_that_cannot_be_made_consistent_again_ends_the_receiver() {
         eprintln!("skipped: chattr +a is not allowed here");
         return;
     }
-    let guard = AppendOnly(store.clone());
+    let guard = AppendOnly(store.to_path_buf());
     let rt = runtime();
     let http = reqwest::Client::new();
     let mut listener = Listener::builder(&store)

@@ -613,8 +613,11 @@ fn x_webhooks_count_as_references_and_their_examples_are_checked() {
     );
 }
 
+/// `contents` as `name` in cargo's scratch directory for this crate's tests (inside `target/`,
+/// rewritten by each run, so nothing piles up in the system temp dir). Each test uses names of
+/// its own.
 fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xtask-lint-test-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lint-test");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write temp file");

@@ -189,10 +189,8 @@ mod tests {
         }
     }
 
-    fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("tm-journal-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_file(&dir);
-        dir
+    fn temp(name: &str) -> crate::test_dir::TestFile {
+        crate::test_dir::TestFile::new(&format!("journal-{name}"), "journal.jsonl")
     }
 
     #[tokio::test]

@@ -5,6 +5,11 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod receiver;
+// The unit tests' helper, the same file.
+#[path = "../../src/test_dir.rs"]
+pub mod test_dir;
+
+pub use test_dir::{TestDir, TestFile};
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
@@ -335,15 +340,7 @@ pub fn id_file(dir: &std::path::Path, name: &str, ids: &[String]) -> PathBuf {
     path
 }
 
-/// A fresh directory under the system temp dir, unique to this process and call.
-pub fn tempdir() -> PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "tencent-meeting-cli-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh directory under the system temp dir, removed when the test ends (kept when it fails).
+pub fn tempdir() -> TestDir {
+    TestDir::new("cli")
 }

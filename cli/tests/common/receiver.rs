@@ -51,15 +51,9 @@ pub fn meeting_end(mode: Mode, i: usize) -> SealedDelivery {
 }
 
 /// `events.jsonl` in an empty directory of its own under the system temp dir, named after the
-/// test (`name`) and this process.
-pub fn store_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tencent-meeting-receiver-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("events.jsonl")
+/// test (`name`), removed when the test ends (kept when it fails).
+pub fn store_path(name: &str) -> super::TestFile {
+    super::TestFile::new(&format!("receiver-{name}"), "events.jsonl")
 }
 
 /// A runtime for the test's HTTP client, beside the blocking test thread.
