@@ -188,7 +188,7 @@ where
             status: record.status.unwrap_or(0),
             api_code: 0,
             trace_id: record.trace_id.as_deref().unwrap_or(""),
-            elapsed: started.elapsed(),
+            started,
         };
         let error = match result {
             Ok(value) => {

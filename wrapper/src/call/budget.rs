@@ -74,6 +74,8 @@ impl Budget {
 
     /// What is left of the deadline (`None`: no deadline).
     pub(super) fn remaining(&self) -> Option<Duration> {
+        // The clock is read only when there is a deadline to count down.
+        self.deadline?;
         self.remaining_at(Instant::now())
     }
 
@@ -84,7 +86,13 @@ impl Budget {
 
     /// The next attempt's timeout: the call's, or what is left of the deadline when that is less.
     pub(super) fn attempt(&self) -> AttemptSettings {
-        self.attempt_at(Instant::now())
+        // The clock is read only when there is a deadline to count down: without one, `now` is
+        // not used and the call's start stands in for it.
+        let now = match self.deadline {
+            Some(_) => Instant::now(),
+            None => self.started,
+        };
+        self.attempt_at(now)
     }
 
     fn attempt_at(&self, now: Instant) -> AttemptSettings {

@@ -3,7 +3,7 @@
 //! time taken, and what happens next.
 
 use std::fmt::Display;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::ApiError;
 
@@ -31,12 +31,14 @@ pub(super) struct AttemptLog<'a> {
     pub api_code: i64,
     /// The `X-Tc-Trace` header ("" when absent).
     pub trace_id: &'a str,
-    pub elapsed: Duration,
+    /// When the attempt started. Its duration is read from the clock only inside an event's
+    /// fields, which are evaluated only when something listens.
+    pub started: Instant,
 }
 
 impl AttemptLog<'_> {
     fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX)
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The attempt was answered with success.
