@@ -13,6 +13,9 @@
 //! - `raw`: the same dismiss by hand on `reqwest` (the load test's baseline client itself,
 //!   `loadtest/src/raw_client.rs`, included below), so that
 //!   the wrapper's cost over a raw call is a count, not a noisy ratio of two timings;
+//! - `generated`: the same dismiss through the generated client alone, signed by a hook that
+//!   does what the raw client does (`generated_client.rs`): what of the wrapper's cost over raw
+//!   is the generated client's, and what the wrapper adds;
 //! - `event`: `Webhook::verify_and_parse` of one sealed AES-mode `meeting.end` (headers,
 //!   signature, base64, AES-256-CBC, typed event), as the webhook bench measures it.
 //!
@@ -21,6 +24,7 @@
 //! included, is all on the counted thread; the server's threads are not counted.
 
 mod answerer;
+mod generated_client;
 // The load test's raw baseline, compiled here from the same file, so that the guard's
 // raw/wrapper and the load test's measure the same raw code (the load test's crate itself would
 // bring the simulator and a TLS stack into the guard's build).
@@ -35,6 +39,7 @@ use tencent_meeting::webhook::Webhook;
 use tencent_meeting::webhook::sender::{MeetingEndNotice, SealedDelivery};
 use tencent_meeting::{Client, Credentials, Instance, Operator};
 
+use generated_client::GeneratedClient;
 use raw_client::{RawClient, RawOutcome};
 
 /// Untimed runs before the measured ones.
@@ -61,8 +66,9 @@ fn main() -> ExitCode {
     };
     let checked = match path {
         "prepare" => prepare_path(iterations),
-        "dismiss" => dismiss_path(iterations, false),
-        "raw" => dismiss_path(iterations, true),
+        "dismiss" => dismiss_path(iterations, Sender::Wrapper),
+        "raw" => dismiss_path(iterations, Sender::Raw),
+        "generated" => dismiss_path(iterations, Sender::Generated),
         "event" => event_path(iterations),
         other => return usage(&format!("unknown PATH {other:?}")),
     };
@@ -77,7 +83,7 @@ fn main() -> ExitCode {
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!(
-        "tencent-meeting-perf: {problem}\nusage: tencent-meeting-perf prepare|dismiss|raw|event ITERATIONS"
+        "tencent-meeting-perf: {problem}\nusage: tencent-meeting-perf prepare|dismiss|raw|generated|event ITERATIONS"
     );
     ExitCode::from(2)
 }
@@ -143,8 +149,9 @@ fn client(base_url: &str) -> Result<Client, String> {
         .map_err(|e| format!("client: {e}"))
 }
 
-/// The whole dismiss through the wrapper, or (`raw`) by hand, against the loopback answerer.
-fn dismiss_path(iterations: u32, raw: bool) -> Result<(), String> {
+/// The whole dismiss through the wrapper, by hand (`raw`) or through the generated client alone
+/// (`generated`), against the loopback answerer.
+fn dismiss_path(iterations: u32, sender: Sender) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -153,18 +160,26 @@ fn dismiss_path(iterations: u32, raw: bool) -> Result<(), String> {
     let base_url = format!("http://{addr}");
     let client = client(&base_url)?;
     let raw_client = RawClient::new(&base_url, APP_ID, SECRET_ID, SECRET_KEY)?;
-    // Both sides send the same body, or the comparison would be off.
+    let generated_client = GeneratedClient::new(&base_url, APP_ID, SECRET_ID, SECRET_KEY)?;
+    // The three send the same body, or the comparison would be off.
     let prepared = runtime.block_on(dismiss_call(&client).prepare());
     let wrapper_body = prepared.map_err(|e| e.to_string())?.body;
-    if wrapper_body != RawClient::body(USERID)? {
-        return Err(format!(
-            "the raw body differs from the wrapper's {:?}",
-            String::from_utf8_lossy(&wrapper_body)
-        ));
+    for (name, body) in [
+        ("raw", RawClient::body(USERID)?),
+        ("generated", GeneratedClient::body(USERID)?),
+    ] {
+        if wrapper_body != body {
+            return Err(format!(
+                "the {name} body {:?} differs from the wrapper's {:?}",
+                String::from_utf8_lossy(&body),
+                String::from_utf8_lossy(&wrapper_body)
+            ));
+        }
     }
-    let side = Side {
-        wrapper: (!raw).then_some(&client),
-        raw: &raw_client,
+    let side = match sender {
+        Sender::Wrapper => Side::Wrapper(&client),
+        Sender::Raw => Side::Raw(&raw_client),
+        Sender::Generated => Side::Generated(&generated_client),
     };
     runtime.block_on(async {
         for _ in 0..WARM_UP {
@@ -175,8 +190,7 @@ fn dismiss_path(iterations: u32, raw: bool) -> Result<(), String> {
     measured_dismiss(&runtime, &side, iterations)
 }
 
-/// The function callgrind counts in for `dismiss` and `raw` alike (two functions with the same
-/// body would be merged into one by the compiler; see [`measured_prepare`]).
+/// The function callgrind counts in (the name is the guard's `--toggle-collect` pattern).
 #[inline(never)]
 fn measured_dismiss(
     runtime: &tokio::runtime::Runtime,
@@ -191,16 +205,25 @@ fn measured_dismiss(
     })
 }
 
-/// Which client sends: the wrapper's when there is one, else the raw one.
-struct Side<'a> {
-    wrapper: Option<&'a Client>,
-    raw: &'a RawClient,
+/// Which client a dismiss path sends with.
+#[derive(Clone, Copy)]
+enum Sender {
+    Wrapper,
+    Raw,
+    Generated,
+}
+
+/// The client that sends.
+enum Side<'a> {
+    Wrapper(&'a Client),
+    Raw(&'a RawClient),
+    Generated(&'a GeneratedClient),
 }
 
 impl Side<'_> {
     async fn dismiss_once(&self) -> Result<(), String> {
-        match self.wrapper {
-            Some(client) => {
+        match self {
+            Side::Wrapper(client) => {
                 let dismissed = dismiss_call(client)
                     .send()
                     .await
@@ -208,13 +231,17 @@ impl Side<'_> {
                 black_box(dismissed);
                 Ok(())
             }
-            None => match self.raw.dismiss(black_box(MEETING_ID), USERID).await {
+            Side::Raw(raw) => match raw.dismiss(black_box(MEETING_ID), USERID).await {
                 RawOutcome::Ok => Ok(()),
                 RawOutcome::Status(status, code) => Err(format!(
                     "the raw dismiss was answered {status} (API error code {code:?})"
                 )),
                 RawOutcome::Transport(e) => Err(format!("the raw dismiss: {e}")),
             },
+            Side::Generated(generated) => generated
+                .dismiss(black_box(MEETING_ID), USERID)
+                .await
+                .map_err(|e| format!("the generated client's dismiss: {e}")),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `cargo xtask perf-guard`: the instruction count of the dismiss's prepare path, of a whole
-//! dismiss through the wrapper and by hand on reqwest (against a loopback server), and of
-//! receiving one sealed `meeting.end`, against the baseline checked in at
-//! `xtask/perf-baseline.json`. It also prints the raw call's count over the wrapper's: the
-//! client-side ratio the load test measures in CPU time, without the noise.
+//! dismiss through the wrapper, by hand on reqwest and through the generated client alone
+//! (against a loopback server), and of receiving one sealed `meeting.end`, against the baseline
+//! checked in at `xtask/perf-baseline.json`. It also prints the raw call's count over the
+//! wrapper's (the client-side ratio the load test measures in CPU time, without the noise) and
+//! splits it at the generated client.
 //!
 //! Not a timed assertion: `valgrind --tool=callgrind` counts the instructions the driver
 //! (`perf/`, built in release) executes inside its measured function, which is the same number
@@ -29,7 +30,7 @@ const BASELINE: &str = "xtask/perf-baseline.json";
 const DRIVER: &str = "tencent-meeting-perf";
 
 /// The paths the driver runs (its first argument).
-const PATHS: [&str; 4] = ["prepare", "dismiss", "raw", "event"];
+const PATHS: [&str; 5] = ["prepare", "dismiss", "raw", "generated", "event"];
 
 /// Calls per path in the counted function: enough that the loop's own cost and the one-off
 /// `block_on` vanish in the average (200 and 100 give the same count per call to the
@@ -84,7 +85,7 @@ pub fn run(bless: bool) -> Result<ExitCode> {
         std::fs::write(&baseline_path, text)
             .with_context(|| format!("writing {}", baseline_path.display()))?;
         for (path, count) in &measured {
-            println!("{path:>8}: {count} instructions per call (blessed)");
+            println!("{path:>9}: {count} instructions per call (blessed)");
         }
         println!("wrote {BASELINE}");
         return Ok(ExitCode::SUCCESS);
@@ -99,7 +100,7 @@ pub fn run(bless: bool) -> Result<ExitCode> {
         };
         let change = (count as f64 / expected as f64 - 1.0) * 100.0;
         println!(
-            "{path:>8}: {count} instructions per call, baseline {expected} ({change:+.1} %, \
+            "{path:>9}: {count} instructions per call, baseline {expected} ({change:+.1} %, \
              tolerance +{} %)",
             baseline.tolerance_percent
         );
@@ -121,18 +122,26 @@ pub fn run(bless: bool) -> Result<ExitCode> {
         bail!(
             "perf guard: {}.\nFind what costs more with\n  valgrind --tool=callgrind \
              --collect-atstart=no --toggle-collect='*measured_PATH*' {} PATH {ITERATIONS}\n  \
-             (PATH prepare, dismiss, raw or event; raw counts in measured_dismiss)\n  \
+             (PATH prepare, dismiss, raw, generated or event; raw and generated count in \
+             measured_dismiss)\n  \
              callgrind_annotate --inclusive=yes callgrind.out.PID\nIf the cost is meant, say why \
              in the commit and run `cargo xtask perf-guard --bless`.",
             over.join("; "),
             driver.display(),
         );
     }
-    if let (Some(&raw), Some(&wrapper)) = (measured.get("raw"), measured.get("dismiss")) {
+    if let (Some(&raw), Some(&generated), Some(&wrapper)) = (
+        measured.get("raw"),
+        measured.get("generated"),
+        measured.get("dismiss"),
+    ) {
         println!(
             "raw/wrapper: {:.3} (a dismiss by hand on reqwest over one through the wrapper; the \
-             goal is 0.95 or more)",
-            raw as f64 / wrapper as f64
+             goal is 0.95 or more); raw/generated: {:.3} (over one through the generated client \
+             alone); generated/wrapper: {:.3} (what the wrapper adds to the generated client)",
+            raw as f64 / wrapper as f64,
+            raw as f64 / generated as f64,
+            generated as f64 / wrapper as f64
         );
     }
     println!("perf guard: within the baseline");
@@ -189,10 +198,11 @@ fn build_driver(root: &Path) -> Result<PathBuf> {
     Ok(executable)
 }
 
-/// The driver's function that runs `path`'s calls (the raw baseline shares the dismiss's).
+/// The driver's function that runs `path`'s calls (the raw baseline and the generated client
+/// alone share the dismiss's).
 fn measured_function(path: &str) -> String {
     match path {
-        "raw" => "measured_dismiss".to_string(),
+        "raw" | "generated" => "measured_dismiss".to_string(),
         _ => format!("measured_{path}"),
     }
 }
