@@ -2,7 +2,8 @@
 //! request exactly as it is sent.
 //!
 //! A client builds its generated client once, with one [`Stamper`]; what an attempt saw is
-//! recorded in a task-local [`Attempt`] that [`run_attempt`] scopes around the generated call.
+//! recorded in its own [`AttemptFuture`], which sets a scoped thread-local to that record around
+//! each poll of the generated call.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -13,7 +14,6 @@ use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use tencent_meeting_openapi::hooks::{HookError, RequestHooks};
-use tokio::task::futures::TaskLocalFuture;
 
 use crate::clock::{Clock, NonceSource};
 use crate::credentials::{Credentials, Mode, ProvideCredentials};
@@ -37,7 +37,7 @@ pub(crate) struct AttemptRecord {
     pub timeout: Option<Duration>,
     /// The call's deadline, when what remained of it was the request's timeout.
     pub bounded_by_deadline: Option<Duration>,
-    // Boxed: the task-local value is swapped in and out on every poll, so it is kept small.
+    // Boxed: only a dry run has one, and the record is part of every attempt's future.
     pub prepared: Option<Box<PreparedRequest>>,
 }
 
@@ -63,19 +63,21 @@ pub(crate) struct AttemptSettings {
     pub timeout_on_request: bool,
 }
 
-tokio::task_local! {
-    // The task-local owns the record (no lock, no allocation): the hooks run synchronously
-    // inside the attempt's own polls.
-    static ATTEMPT: RefCell<Attempt>;
+scoped_tls::scoped_thread_local! {
+    // The attempt in flight on this thread, set by `AttemptFuture` around each poll of its call:
+    // the hooks run synchronously inside those polls. Only a pointer is set and restored per
+    // poll; the record itself stays in the future (no lock, no allocation, no copy).
+    static ATTEMPT: RefCell<Attempt>
 }
 
 pin_project_lite::pin_project! {
-    /// One generated call run as an attempt: the call, scoped in the task-local record, held
-    /// inline (not boxed: allocating progenitor's ~2 KB request future would cost more than
-    /// moving it into place once).
+    /// One generated call run as an attempt: the call, and the record its hooks write while it
+    /// is polled, held inline (not boxed: allocating progenitor's ~2 KB request future would
+    /// cost more than moving it into place once).
     pub(crate) struct AttemptFuture<F: Future> {
         #[pin]
-        scoped: TaskLocalFuture<RefCell<Attempt>, F>,
+        call: F,
+        attempt: RefCell<Attempt>,
     }
 }
 
@@ -83,12 +85,10 @@ impl<F: Future> Future for AttemptFuture<F> {
     type Output = (F::Output, AttemptRecord);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut scoped = self.project().scoped;
-        let output = ready!(scoped.as_mut().poll(cx));
-        let record = scoped
-            .take_value()
-            .map(|attempt| attempt.into_inner().record)
-            .unwrap_or_default();
+        let this = self.project();
+        let call = this.call;
+        let output = ready!(ATTEMPT.set(this.attempt, || call.poll(cx)));
+        let record = std::mem::take(&mut this.attempt.get_mut().record);
         Poll::Ready((output, record))
     }
 }
@@ -97,17 +97,17 @@ impl<F: Future> Future for AttemptFuture<F> {
 /// The hooks give the request the settings' timeout; with `dry_run`, they prepare the request
 /// and stop it before it is sent.
 pub(crate) fn run_attempt<F: Future>(settings: AttemptSettings, call: F) -> AttemptFuture<F> {
-    let attempt = RefCell::new(Attempt {
-        dry_run: settings.dry_run,
-        timeout_on_request: settings.timeout_on_request,
-        record: AttemptRecord {
-            timeout: settings.timeout,
-            bounded_by_deadline: settings.bounded_by_deadline,
-            ..AttemptRecord::default()
-        },
-    });
     AttemptFuture {
-        scoped: ATTEMPT.scope(attempt, call),
+        call,
+        attempt: RefCell::new(Attempt {
+            dry_run: settings.dry_run,
+            timeout_on_request: settings.timeout_on_request,
+            record: AttemptRecord {
+                timeout: settings.timeout,
+                bounded_by_deadline: settings.bounded_by_deadline,
+                ..AttemptRecord::default()
+            },
+        }),
     }
 }
 
@@ -129,8 +129,7 @@ impl RequestHooks for Stamper {
         let now = self.clock.now_unix_millis();
         let nonce = self.nonces.next(now);
         let signed = stamp(&self.credentials.credentials(), request, now / 1000, nonce);
-        let stop = ATTEMPT.try_with(|attempt| {
-            let mut attempt = attempt.borrow_mut();
+        let stop = with_attempt(|attempt| {
             attempt.record.nonce = nonce;
             if attempt.timeout_on_request
                 && let Some(timeout) = attempt.record.timeout
@@ -144,20 +143,27 @@ impl RequestHooks for Stamper {
             attempt.dry_run
         });
         match stop {
-            Ok(true) => Err(HookError(DRY_RUN.to_string())),
+            Some(true) => Err(HookError(DRY_RUN.to_string())),
             _ => Ok(()),
         }
     }
 
     fn after_send(&self, outcome: &reqwest::Result<reqwest::Response>) {
         if let Ok(response) = outcome {
-            let _ = ATTEMPT.try_with(|attempt| {
-                let record = &mut attempt.borrow_mut().record;
-                record.status = Some(response.status().as_u16());
-                record.trace_id = trace_id(response.headers());
+            with_attempt(|attempt| {
+                attempt.record.status = Some(response.status().as_u16());
+                attempt.record.trace_id = trace_id(response.headers());
             });
         }
     }
+}
+
+/// Runs `f` on the attempt in flight, if the hooks run inside one (a generated call made
+/// outside [`run_attempt`] has none: it is stamped and signed all the same).
+fn with_attempt<R>(f: impl FnOnce(&mut Attempt) -> R) -> Option<R> {
+    ATTEMPT
+        .is_set()
+        .then(|| ATTEMPT.with(|attempt| f(&mut attempt.borrow_mut())))
 }
 
 /// The trace id of an answer, when it has one.

@@ -80,6 +80,52 @@ async fn the_send_future_is_spawned_as_a_task_of_its_own() {
     assert_eq!(server.requests().len(), 1);
 }
 
+/// Calls in flight together on one thread each keep their own attempt record: the status and
+/// trace ID each one reports are those of its own answer, whatever order the answers come in.
+/// The successes' bodies come after a pause, so each of those calls has recorded its answer's
+/// head and waits while the others run their hooks.
+#[tokio::test(flavor = "current_thread")]
+async fn calls_in_flight_on_one_thread_each_report_their_own_answer() {
+    let steps = (0..16)
+        .map(|i| {
+            if i % 2 == 0 {
+                Step::SplitAnswer {
+                    pause: Duration::from_millis(50),
+                }
+            } else {
+                Step::error(9003)
+            }
+        })
+        .collect();
+    let server = Scripted::start(steps).await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .credentials(enterprise())
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        calls.spawn(dismiss(&client).send());
+    }
+    let (mut answered, mut refused) = (0, 0);
+    while let Some(joined) = calls.join_next().await {
+        match joined.expect("the task joins") {
+            Ok(dismissed) => {
+                assert_eq!(dismissed.trace_id(), Some("scripted-200"));
+                answered += 1;
+            }
+            Err(e) => {
+                let api = e.api().expect("the service's refusal");
+                assert_eq!((api.status(), api.code()), (400, 9003), "{e}");
+                assert_eq!(e.trace_id(), Some("scripted-400"), "{e}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((answered, refused), (8, 8));
+}
+
 #[tokio::test]
 async fn a_users_own_reqwest_client_carries_the_requests() {
     let server = Scripted::start(vec![Step::answer(200, "")]).await;

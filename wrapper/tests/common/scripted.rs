@@ -18,6 +18,9 @@ pub enum Step {
         status: u16,
         body: String,
     },
+    /// Answer with the head at once and the body (`{}`) after `pause`: the client has the
+    /// answer's status and headers while it waits for the body.
+    SplitAnswer { pause: Duration },
     /// Read the request, then close the connection without answering.
     Close,
 }
@@ -147,6 +150,16 @@ async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<RawRequest>>>, ste
                     body.len()
                 );
                 if stream.write_all(answer.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            Step::SplitAnswer { pause } => {
+                let head = "HTTP/1.1 200 Scripted\r\nContent-Type: application/json\r\nContent-Length: 2\r\nX-Tc-Trace: scripted-200\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+                if stream.write_all(b"{}").await.is_err() {
                     return;
                 }
             }
