@@ -17,6 +17,9 @@
 
 mod batch_rss;
 mod cpu;
+// The guard's driver's third client, compiled here from the same file (`--compare generated`).
+#[path = "../../perf/src/generated_client.rs"]
+mod generated_client;
 mod raw;
 mod raw_client;
 
@@ -31,6 +34,7 @@ use anyhow::{Context as _, Result, bail};
 use tencent_meeting::{Client, Credentials, DismissMeeting, Error, Instance, Operator};
 use tencent_meeting_sim::{MeetingSpec, RateLimits, Simulator};
 
+use generated_client::GeneratedClient;
 use raw_client::{RawClient, RawOutcome};
 
 /// The creator of every meeting and the operator of every dismiss.
@@ -72,6 +76,11 @@ pub struct LoadtestArgs {
     /// Measure one side only (e.g. under `perf record`); no ratio is printed.
     #[arg(long, value_enum)]
     only: Option<Side>,
+    /// The side measured against raw: the wrapper, or (a diagnostic) the generated client alone,
+    /// signed by the raw client's code, to tell the wrapper's own cost from the generated
+    /// client's.
+    #[arg(long, value_enum, default_value = "wrapper")]
+    compare: Side,
     /// Exit with failure when the ratio is below this.
     #[arg(long)]
     min_ratio: Option<f64>,
@@ -148,6 +157,8 @@ enum Side {
     Wrapper,
     /// A hand-made `reqwest` request signed with `signing::sign`.
     Raw,
+    /// The generated client alone, signed in its request hook by the raw client's code.
+    Generated,
 }
 
 impl Side {
@@ -155,6 +166,16 @@ impl Side {
         match self {
             Side::Wrapper => "wrapper",
             Side::Raw => "raw",
+            Side::Generated => "generated",
+        }
+    }
+
+    /// The side in a sentence.
+    fn in_prose(self) -> &'static str {
+        match self {
+            Side::Wrapper => "the wrapper",
+            Side::Raw => "raw",
+            Side::Generated => "the generated client alone",
         }
     }
 }
@@ -302,15 +323,29 @@ fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
         )?)
         .build()?;
     let raw = Arc::new(raw::raw_client(sim.base_url(), &creds)?);
+    let generated = Arc::new(
+        GeneratedClient::new(
+            sim.base_url(),
+            &creds.app_id,
+            &creds.secret_id,
+            &creds.secret_key,
+        )
+        .map_err(anyhow::Error::msg)?,
+    );
     let clients = Clients {
         runtime: &client_runtime,
         wrapper: &wrapper,
         raw: &raw,
+        generated: &generated,
         concurrency: args.concurrency,
     };
+    if args.compare == Side::Raw {
+        bail!("--compare takes wrapper or generated: raw is what they are measured against");
+    }
+    let compared = args.compare;
     let sides: Vec<Side> = match args.only {
         Some(side) => vec![side],
-        None => vec![Side::Wrapper, Side::Raw],
+        None => vec![compared, Side::Raw],
     };
     let chunk = if args.chunk == 0 {
         args.requests
@@ -336,6 +371,22 @@ fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
     let check_id = seed(&sim, 1)?.remove(0);
     let same = client_runtime.block_on(raw::check_same_request(&wrapper, &creds, &check_id))?;
     println!("{same}");
+    if compared == Side::Generated {
+        let wrapper_body = client_runtime
+            .block_on(dismiss_call(&wrapper, &check_id).prepare())?
+            .body;
+        let generated_body = GeneratedClient::body(OPERATOR).map_err(anyhow::Error::msg)?;
+        if generated_body != wrapper_body {
+            bail!(
+                "the generated client's body {:?} is not the wrapper's {:?}",
+                String::from_utf8_lossy(&generated_body),
+                String::from_utf8_lossy(&wrapper_body)
+            );
+        }
+        println!(
+            "compared: the generated client alone, signed as raw signs; its body is the wrapper's"
+        );
+    }
 
     let mut all_ids = Vec::new();
     for &side in &sides {
@@ -381,7 +432,7 @@ fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
             println!("round {} {}", round + 1, result.line());
         }
         all_ids.extend(ids.into_iter().flatten());
-        results.sort_by_key(|r| r.side != Side::Wrapper);
+        results.sort_by_key(|r| r.side == Side::Raw);
         rounds.push(results);
     }
 
@@ -411,14 +462,14 @@ fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
         auth_errors
     );
 
-    let ratio = summarise(&rounds);
+    let ratio = summarise(&rounds, compared);
     // Keep the simulator until here: dropping it stops the server.
     drop(sim);
     client_runtime.shutdown_timeout(Duration::from_secs(1));
     sim_runtime.shutdown_timeout(Duration::from_secs(1));
     let below = match ratio {
         Some(ratio) => {
-            println!("ratio wrapper/raw: {ratio:.2}");
+            println!("ratio {}/raw: {ratio:.2}", compared.name());
             args.min_ratio.is_some_and(|min| ratio < min)
         }
         None => false,
@@ -440,8 +491,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Prints the medians and what bounds them; returns the median of the rounds' ratios when
-/// both sides ran.
-fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
+/// both sides ran. `compared` is the side measured against raw (the wrapper, unless
+/// `--compare generated`).
+fn summarise(rounds: &[Vec<RunResult>], compared: Side) -> Option<f64> {
     let side_runs = |side: Side| -> Vec<&RunResult> {
         rounds
             .iter()
@@ -452,7 +504,7 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
         median(runs.iter().map(|r| r.per_request(f(&r.cpu))).collect())
     };
     let mut out = String::new();
-    for side in [Side::Wrapper, Side::Raw] {
+    for side in [compared, Side::Raw] {
         let runs = side_runs(side);
         if runs.is_empty() {
             continue;
@@ -472,7 +524,7 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
     let all: Vec<&RunResult> = rounds.iter().flatten().collect();
     let sim_us = per_request(&all, |w| w.own.sim);
     let cores = cores() as f64;
-    let (wrapper_runs, raw_runs) = (side_runs(Side::Wrapper), side_runs(Side::Raw));
+    let (wrapper_runs, raw_runs) = (side_runs(compared), side_runs(Side::Raw));
     let wrapper_us = per_request(&wrapper_runs, |w| w.own.client);
     let raw_us = per_request(&raw_runs, |w| w.own.client);
     let _ = writeln!(
@@ -484,6 +536,8 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
         print!("{out}");
         return None;
     }
+    let name = compared.name();
+    let prose = compared.in_prose();
     let ratios: Vec<f64> = rounds
         .iter()
         .filter_map(|r| match r.as_slice() {
@@ -506,7 +560,7 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
         .collect();
     let _ = writeln!(
         out,
-        "what bounds the figure: the simulator and the clients share the same {cores} cores (nothing here waits on a network), so req/s <= {cores} cores / (simulator + client CPU per request): ~{:.0} req/s for raw ({raw_us:.1} µs/request) and ~{:.0} req/s for the wrapper ({wrapper_us:.1} µs/request), if every core were busy. The wrapper costs {:.1} µs of CPU per request more than raw; in CPU terms the ratio is {:.2}.",
+        "what bounds the figure: the simulator and the clients share the same {cores} cores (nothing here waits on a network), so req/s <= {cores} cores / (simulator + client CPU per request): ~{:.0} req/s for raw ({raw_us:.1} µs/request) and ~{:.0} req/s for {prose} ({wrapper_us:.1} µs/request), if every core were busy. Per request, {prose} costs {:.1} µs of CPU more than raw; in CPU terms the ratio is {:.2}.",
         cores * 1e6 / (sim_us + raw_us).max(f64::EPSILON),
         cores * 1e6 / (sim_us + wrapper_us).max(f64::EPSILON),
         wrapper_us - raw_us,
@@ -514,7 +568,7 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
     );
     let _ = writeln!(
         out,
-        "ratios by round (wrapper req/s / raw req/s): {}",
+        "ratios by round ({name} req/s / raw req/s): {}",
         ratios
             .iter()
             .map(|r| format!("{r:.3}"))
@@ -523,7 +577,7 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
     );
     let _ = writeln!(
         out,
-        "client CPU ratios by round (raw client CPU per request / wrapper's): {}",
+        "client CPU ratios by round (raw client CPU per request / {name}'s): {}",
         client_ratios
             .iter()
             .map(|r| format!("{r:.3}"))
@@ -532,7 +586,7 @@ fn summarise(rounds: &[Vec<RunResult>]) -> Option<f64> {
     );
     let _ = writeln!(
         out,
-        "client CPU ratio raw/wrapper: {:.2}",
+        "client CPU ratio raw/{name}: {:.2}",
         median(client_ratios)
     );
     print!("{out}");
@@ -568,6 +622,7 @@ struct Clients<'a> {
     runtime: &'a tokio::runtime::Runtime,
     wrapper: &'a Client,
     raw: &'a Arc<RawClient>,
+    generated: &'a Arc<GeneratedClient>,
     concurrency: usize,
 }
 
@@ -585,6 +640,7 @@ impl Clients<'_> {
             for _ in 0..concurrency.min(ids.len()) {
                 let (ids, next) = (Arc::clone(&ids), Arc::clone(&next));
                 let (wrapper, raw) = (self.wrapper.clone(), Arc::clone(self.raw));
+                let generated = Arc::clone(self.generated);
                 workers.spawn(async move {
                     let mut done = Vec::with_capacity(ids.len() / concurrency + 1);
                     loop {
@@ -605,6 +661,10 @@ impl Clients<'_> {
                                     None => format!("http {status}"),
                                 }),
                                 RawOutcome::Transport(_) => Outcome::Failed("transport".into()),
+                            },
+                            Side::Generated => match generated.dismiss(id, OPERATOR).await {
+                                Ok(()) => Outcome::Ok { attempts: 1 },
+                                Err(e) => Outcome::Failed(format!("generated: {e}")),
                             },
                         };
                         done.push((t.elapsed(), outcome));

@@ -23,3 +23,32 @@ fn a_tiny_run_passes_the_wire_check_and_ends_each_meeting_once() {
         "{stdout}"
     );
 }
+
+/// `--compare generated` measures the generated client alone against raw: its body is checked to
+/// be the wrapper's, and its meetings end exactly once too.
+#[test]
+fn the_generated_client_alone_can_be_compared_with_raw() {
+    let output = Command::cargo_bin("tencent-meeting-loadtest")
+        .expect("the load test binary")
+        .args(["--no-release", "--requests", "200", "--rounds", "1"])
+        .args([
+            "--warmup",
+            "10",
+            "--concurrency",
+            "4",
+            "--compare",
+            "generated",
+        ])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("its body is the wrapper's")
+            && stdout.contains("0 never, 0 more than once")
+            && stdout.contains("ratio generated/raw: ")
+            && stdout.contains("client CPU ratio raw/generated: "),
+        "{stdout}"
+    );
+}
