@@ -5,17 +5,24 @@
 
 use assert_cmd::Command;
 
-#[test]
-fn a_tiny_run_passes_the_wire_check_and_ends_each_meeting_once() {
+/// A tiny debug run with `extra` arguments: its standard output, once it has succeeded.
+fn tiny_run(extra: &[&str]) -> String {
     let output = Command::cargo_bin("tencent-meeting-loadtest")
         .expect("the load test binary")
         .args(["--no-release", "--requests", "200", "--rounds", "1"])
         .args(["--warmup", "10", "--concurrency", "4"])
+        .args(extra)
         .output()
         .expect("runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
+#[test]
+fn a_tiny_run_passes_the_wire_check_and_ends_each_meeting_once() {
+    let stdout = tiny_run(&[]);
     assert!(
         stdout.contains("0 never, 0 more than once")
             && stdout.contains("ratio wrapper/raw: ")
@@ -28,22 +35,7 @@ fn a_tiny_run_passes_the_wire_check_and_ends_each_meeting_once() {
 /// be the wrapper's, and its meetings end exactly once too.
 #[test]
 fn the_generated_client_alone_can_be_compared_with_raw() {
-    let output = Command::cargo_bin("tencent-meeting-loadtest")
-        .expect("the load test binary")
-        .args(["--no-release", "--requests", "200", "--rounds", "1"])
-        .args([
-            "--warmup",
-            "10",
-            "--concurrency",
-            "4",
-            "--compare",
-            "generated",
-        ])
-        .output()
-        .expect("runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let stdout = tiny_run(&["--compare", "generated"]);
     assert!(
         stdout.contains("its body is the wrapper's")
             && stdout.contains("0 never, 0 more than once")

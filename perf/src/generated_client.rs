@@ -6,60 +6,28 @@
 
 use std::sync::Arc;
 
-use reqwest::header::{HeaderName, HeaderValue};
-use tencent_meeting::clock::{Clock as _, NonceSource, SystemClock};
-use tencent_meeting::signing::{SigningKey, SigningParams, sign_with};
-use tencent_meeting::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use tencent_meeting_openapi::hooks::{HookError, Hooks, RequestHooks};
 use tencent_meeting_openapi::meeting_id::MeetingId;
 use tencent_meeting_openapi::{Client, Error, types};
 
-const X_TC_TIMESTAMP: HeaderName = HeaderName::from_static("x-tc-timestamp");
-const X_TC_NONCE: HeaderName = HeaderName::from_static("x-tc-nonce");
-const X_TC_KEY: HeaderName = HeaderName::from_static("x-tc-key");
-const X_TC_SIGNATURE: HeaderName = HeaderName::from_static("x-tc-signature");
-const X_TC_REGISTERED: HeaderName = HeaderName::from_static("x-tc-registered");
-const APPID: HeaderName = HeaderName::from_static("appid");
+use crate::raw_client::{RawSigner, http_client};
 
-/// Signs as `raw_client::RawClient::dismiss` does, from inside the generated client's hook.
-struct Signer {
-    app_id: HeaderValue,
-    secret_id: String,
-    secret_id_header: HeaderValue,
-    key: SigningKey,
-    nonces: NonceSource,
-}
+/// Signs as `raw_client::RawClient::dismiss` does (the same code), from inside the generated
+/// client's hook.
+struct Signer(RawSigner);
 
 impl RequestHooks for Signer {
     fn before_send(&self, request: &mut reqwest::Request) -> Result<(), HookError> {
-        let now = SystemClock.now_unix_millis();
-        let timestamp = now / 1000;
-        let nonce = self.nonces.next(now);
         let body = request
             .body()
             .and_then(reqwest::Body::as_bytes)
             .unwrap_or_default();
         // The dismiss has no query: the path is what is signed.
-        let signed = sign_with(
-            &SigningParams {
-                method: request.method().as_str(),
-                uri: request.url().path(),
-                body,
-                secret_id: &self.secret_id,
-                timestamp,
-                nonce,
-            },
-            &self.key,
-        );
-        let signature =
-            HeaderValue::from_str(&signed.signature).map_err(|e| HookError(e.to_string()))?;
-        let headers = request.headers_mut();
-        headers.insert(X_TC_TIMESTAMP, HeaderValue::from(timestamp));
-        headers.insert(X_TC_NONCE, HeaderValue::from(nonce));
-        headers.insert(X_TC_KEY, self.secret_id_header.clone());
-        headers.insert(X_TC_SIGNATURE, signature);
-        headers.insert(APPID, self.app_id.clone());
-        headers.insert(X_TC_REGISTERED, HeaderValue::from_static("1"));
+        let stamp = self
+            .0
+            .sign(request.method().as_str(), request.url().path(), body)
+            .map_err(HookError)?;
+        self.0.put(stamp, request.headers_mut());
         Ok(())
     }
 }
@@ -74,25 +42,10 @@ impl GeneratedClient {
         secret_id: &str,
         secret_key: &str,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(DEFAULT_TIMEOUT)
-            .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
-            .user_agent(concat!("tencent-meeting-rs/", env!("CARGO_PKG_VERSION")))
-            .http1_title_case_headers()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("building the reqwest client: {e}"))?;
-        let signer = Signer {
-            app_id: HeaderValue::from_str(app_id).map_err(|e| format!("AppId: {e}"))?,
-            secret_id: secret_id.to_string(),
-            secret_id_header: HeaderValue::from_str(secret_id)
-                .map_err(|e| format!("SecretId: {e}"))?,
-            key: SigningKey::new(secret_key),
-            nonces: NonceSource::new(),
-        };
+        let signer = Signer(RawSigner::new(app_id, secret_id, secret_key)?);
         Ok(Self(Client::new_with_client(
             base_url,
-            http,
+            http_client()?,
             Hooks::new(Arc::new(signer)),
         )))
     }

@@ -273,11 +273,11 @@ async fn hostile_requests_never_hurt_the_server() {
     // A huge body, over a raw socket: the simulator answers 413 after its limit (64 KiB) and
     // closes while the rest is still being written, and an HTTP client still writing may report
     // the broken pipe instead of the answer. `exchange` ignores the write error and reads.
-    let huge = signed_request(&sim, &uri, &vec![b' '; 2 * 1024 * 1024]);
-    let addr = sim.addr();
-    let answer = tokio::task::spawn_blocking(move || exchange(addr, &huge))
-        .await
-        .expect("ran");
+    let answer = exchange_off_thread(
+        &sim,
+        signed_request(&sim, &uri, &vec![b' '; 2 * 1024 * 1024]),
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(
         answer.contains(&format!("{}", codes::INVALID_PARAMETER)),
@@ -326,6 +326,14 @@ fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+/// [`exchange`] with the simulator, on a blocking thread (the simulator runs on this runtime).
+async fn exchange_off_thread(sim: &Simulator, request: Vec<u8>) -> String {
+    let addr = sim.addr();
+    tokio::task::spawn_blocking(move || exchange(addr, &request))
+        .await
+        .expect("ran")
+}
+
 /// A signed `POST uri` with `body`, as bytes for [`exchange`], headers in the documented case.
 fn signed_request(sim: &Simulator, uri: &str, body: &[u8]) -> Vec<u8> {
     let mut request = format!(
@@ -354,11 +362,7 @@ async fn the_documented_header_case_is_accepted() {
     let id = create(&sim, MeetingSpec::new(ALICE));
     let uri = format!("/v1/meetings/{id}/dismiss");
     let body = br#"{"userid":"alice","instanceid":1,"reason_code":1}"#;
-    let bytes = signed_request(&sim, &uri, body);
-    let addr = sim.addr();
-    let answer = tokio::task::spawn_blocking(move || exchange(addr, &bytes))
-        .await
-        .expect("ran");
+    let answer = exchange_off_thread(&sim, signed_request(&sim, &uri, body)).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
         answer.contains("\r\nX-Tc-Trace: sim-"),
