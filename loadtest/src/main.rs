@@ -295,6 +295,9 @@ enum Outcome {
 }
 
 fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
+    if args.compare == Side::Raw {
+        bail!("--compare takes wrapper or generated: raw is what they are measured against");
+    }
     // Two runtimes in one process, with named threads, so the CPU time each spends can be told
     // apart: the simulator's and the clients'.
     let sim_runtime = tokio::runtime::Builder::new_multi_thread()
@@ -339,9 +342,6 @@ fn throughput(args: &LoadtestArgs) -> Result<ExitCode> {
         generated: &generated,
         concurrency: args.concurrency,
     };
-    if args.compare == Side::Raw {
-        bail!("--compare takes wrapper or generated: raw is what they are measured against");
-    }
     let compared = args.compare;
     let sides: Vec<Side> = match args.only {
         Some(side) => vec![side],

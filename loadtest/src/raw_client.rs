@@ -5,9 +5,10 @@
 //!
 //! One file, two users: the load test (`mod raw_client` here) and the perf guard's driver
 //! (`perf/src/main.rs` includes this file by path); both also sign their generated-client-alone
-//! path (`perf/src/generated_client.rs`) with its `RawSigner` on its `http_client()`. Both ratios the 0.95 goal is stated in (client
-//! CPU in the load test, instructions in the guard) are then measured against the same code; two
-//! copies had drifted apart once (title-cased header names). It depends only on what both crates
+//! path (`perf/src/generated_client.rs`) with its `RawSigner` on its `http_client()`. Both
+//! ratios the 0.95 goal is stated in (client CPU in the load test, instructions in the guard) are
+//! then measured against the same code; two copies had drifted apart once (title-cased header
+//! names). It depends only on what both crates
 //! have: the wrapper's default items, reqwest, serde and serde_json (no anyhow, no simulator).
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};

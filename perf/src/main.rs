@@ -190,7 +190,8 @@ fn dismiss_path(iterations: u32, sender: Sender) -> Result<(), String> {
     measured_dismiss(&runtime, &side, iterations)
 }
 
-/// The function callgrind counts in (the name is the guard's `--toggle-collect` pattern).
+/// The function callgrind counts in for `dismiss`, `raw` and `generated` alike (functions with
+/// the same body would be merged into one by the compiler; see [`measured_prepare`]).
 #[inline(never)]
 fn measured_dismiss(
     runtime: &tokio::runtime::Runtime,

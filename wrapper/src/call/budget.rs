@@ -72,31 +72,26 @@ impl Budget {
         })
     }
 
-    /// What is left of the deadline (`None`: no deadline).
+    /// What is left of the deadline (`None`: no deadline). The clock is read only when there is
+    /// a deadline to count down.
     pub(super) fn remaining(&self) -> Option<Duration> {
-        // The clock is read only when there is a deadline to count down.
-        self.deadline?;
-        self.remaining_at(Instant::now())
+        self.remaining_with(Instant::now)
     }
 
-    fn remaining_at(&self, now: Instant) -> Option<Duration> {
+    /// What is left of the deadline, with `now` read only when there is one.
+    fn remaining_with(&self, now: impl FnOnce() -> Instant) -> Option<Duration> {
         self.deadline
-            .map(|(at, _)| at.saturating_duration_since(now))
+            .map(|(at, _)| at.saturating_duration_since(now()))
     }
 
     /// The next attempt's timeout: the call's, or what is left of the deadline when that is less.
     pub(super) fn attempt(&self) -> AttemptSettings {
-        // The clock is read only when there is a deadline to count down: without one, `now` is
-        // not used and the call's start stands in for it.
-        let now = match self.deadline {
-            Some(_) => Instant::now(),
-            None => self.started,
-        };
-        self.attempt_at(now)
+        self.attempt_within(self.remaining())
     }
 
-    fn attempt_at(&self, now: Instant) -> AttemptSettings {
-        let (timeout, bounded_by_deadline) = match (self.remaining_at(now), self.deadline) {
+    /// [`Self::attempt`] with `remaining` (from [`Self::remaining`]) as what is left.
+    fn attempt_within(&self, remaining: Option<Duration>) -> AttemptSettings {
+        let (timeout, bounded_by_deadline) = match (remaining, self.deadline) {
             // Never zero: a zero timeout would fail before the request is even built.
             (Some(left), Some((_, length))) if left < self.timeout => {
                 (left.max(Duration::from_millis(1)), Some(length))
@@ -126,6 +121,18 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Budget {
+        /// What is left of the deadline at `now`.
+        fn remaining_at(&self, now: Instant) -> Option<Duration> {
+            self.remaining_with(|| now)
+        }
+
+        /// The attempt settings at `now`.
+        fn attempt_at(&self, now: Instant) -> AttemptSettings {
+            self.attempt_within(self.remaining_at(now))
+        }
+    }
 
     const SECOND: Duration = Duration::from_secs(1);
 
